@@ -104,13 +104,19 @@ class Server:
     def start(self) -> "Server":
         if self._server is not None:
             return self
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class _QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log
+                pass
 
         app = self._app if self._app is not None else wsgi_app()
         if self._app is not None:
             apply_patches()
         try:
-            self._server = make_server(self.host, self._requested_port, app, threaded=True)
+            self._server = make_server(
+                self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
+            )
         except OSError as exc:
             raise SandboxError(
                 f"cannot start the sandbox on {self.host}:{self._requested_port}: {exc}"
