@@ -557,3 +557,14 @@ def diff(
     if not lines and not equivalent(desired, live, principal_aliases):  # pragma: no cover
         lines.append("policy documents differ (unclassified difference)")
     return lines
+
+
+def field_changes(path: str, desired: Any, live: Any) -> list:
+    """The difference as plan field changes: one ``NOTE`` per statement/field, never two blobs."""
+    from .model import FieldChange
+
+    out = []
+    for line in diff(desired, live):
+        where, _, what = line.partition(": ")
+        out.append(FieldChange(f"{path}.{where}", None, what, "NOTE"))
+    return out

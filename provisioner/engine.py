@@ -1,0 +1,349 @@
+"""The reconcile engine: dependency order, concurrent live reads, plan, apply, destroy, waits.
+
+    plan():   every resource is read as soon as the resources it depends on have been read
+              (graphlib, a thread pool), normalised, diffed against its desired value -> Plan.
+    apply():  resources in dependency order; a resource is touched only when the plan changes it
+              or a dependency changed during this apply. Each step re-reads right before it
+              writes and reads again after (read-after-write) to publish fresh outputs.
+
+``plan`` and ``drift`` are the same computation; nothing here branches on "dry run".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Callable
+
+import structlog
+
+from .config import DesiredState
+from .errors import PreconditionError, ProvisionError, StepError
+from .model import CREATE, DELETE, NOOP, READ, UPDATE, Change, FieldChange, Plan, Resource, Unknown, fingerprint, has_unknown
+
+log = structlog.get_logger("provision")
+
+READ_WORKERS = int(os.environ.get("PROVISION_READ_WORKERS", "16"))
+
+
+class Context:
+    """What reconcilers see: the desired state, AWS clients, and live values/outputs read so far."""
+
+    def __init__(self, desired: DesiredState, aws: Any, *, wait: bool = True, progress: "Progress | None" = None):
+        self.desired = desired
+        self.aws = aws
+        self.wait = wait
+        self.progress = progress or Progress()
+        self.resources: dict[str, Resource] = {}
+        self.live: dict[str, dict | None] = {}
+        self.outs: dict[str, dict] = {}
+        self._cache: dict[Any, Any] = {}
+        self._cache_lock = threading.Lock()
+        self._key_locks: dict[Any, threading.Lock] = {}
+
+    # -- AWS ---------------------------------------------------------------------------------
+    def client(self, service: str, region: str | None = None):
+        return self.aws.client(service, region or self.desired.stack.region)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.desired.tags
+
+    # -- other resources ---------------------------------------------------------------------
+    def managed(self, address: str) -> bool:
+        return address in self.resources
+
+    def out(self, address: str, key: str) -> Any:
+        """An output of another resource, or Unknown when it does not exist yet."""
+        outs = self.outs.get(address)
+        if outs is None or key not in outs or outs[key] is None:
+            return Unknown(f"{address}.{key}")
+        return outs[key]
+
+    # -- memo for batched reads (one list call serves many resources) ---------------------------
+    def memo(self, key: Any, fn: Callable[[], Any]) -> Any:
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._cache_lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = fn()
+            with self._cache_lock:
+                self._cache[key] = value
+            return value
+
+    def forget(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+    # -- waiting -----------------------------------------------------------------------------
+    def wait_for(self, description: str, client: Any, waiter_name: str, *, delay: float, timeout: float,
+                 **kwargs) -> None:
+        """Poll a boto3 waiter (its own acceptors), showing progress, bounded by ``timeout``."""
+        from botocore.exceptions import WaiterError
+
+        delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
+        waiter = client.get_waiter(waiter_name)
+        start = time.monotonic()
+        polls = 0
+        while True:
+            polls += 1
+            try:
+                waiter.wait(WaiterConfig={"Delay": 0, "MaxAttempts": 1}, **kwargs)
+                self.progress.done(description, time.monotonic() - start)
+                return
+            except WaiterError as e:
+                reason = str(getattr(e, "kwargs", {}).get("reason", e))
+                if "terminal failure" in reason:
+                    raise ProvisionError(f"waiting for {description}: {reason}") from None
+            elapsed = time.monotonic() - start
+            if elapsed > timeout:
+                raise ProvisionError(
+                    f"waiting for {description}: not done after {elapsed:.0f}s; run apply again later to resume"
+                )
+            self.progress.tick(description, elapsed)
+            time.sleep(delay)
+
+
+class Progress:
+    """Long waits: a live line with elapsed time on a terminal, periodic log lines otherwise."""
+
+    def __init__(self, stream=None, interactive: bool | None = None, every: float = 30.0):
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self.every = every
+        self._last_log: dict[str, float] = {}
+
+    def tick(self, description: str, elapsed: float) -> None:
+        if self.interactive:
+            self.stream.write(f"\r  waiting for {description} ... {_fmt_elapsed(elapsed)} elapsed")
+            self.stream.flush()
+            return
+        last = self._last_log.get(description, -1e9)
+        if elapsed - last >= self.every or last < 0:
+            self._last_log[description] = elapsed
+            log.info("waiting", target=description, elapsed_s=round(elapsed, 1))
+
+    def done(self, description: str, elapsed: float) -> None:
+        if self.interactive and elapsed > 0.5:
+            self.stream.write(f"\r  {description}: done after {_fmt_elapsed(elapsed)}          \n")
+            self.stream.flush()
+        elif elapsed > 0.5:
+            log.info("waited", target=description, elapsed_s=round(elapsed, 1))
+
+
+def _fmt_elapsed(s: float) -> str:
+    m, sec = divmod(int(s), 60)
+    return f"{m}m{sec:02d}s" if m else f"{sec}s"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def order(resources: list[Resource]) -> list[Resource]:
+    by_addr = {r.address: r for r in resources}
+    if len(by_addr) != len(resources):
+        raise ProvisionError("two resources share an address (a bug)")
+    ts = TopologicalSorter({r.address: [d for d in r.depends_on if d in by_addr] for r in resources})
+    try:
+        return [by_addr[a] for a in ts.static_order()]
+    except CycleError as e:  # pragma: no cover - a bug in the reconcilers
+        raise ProvisionError(f"dependency cycle: {e.args[1]}") from None
+
+
+def desired_hash(desired: DesiredState) -> str:
+    return hashlib.sha256(json.dumps(desired.raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _read_one(ctx: Context, r: Resource) -> None:
+    try:
+        live = r.read(ctx)
+    except ProvisionError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one message shape for every AWS failure
+        raise StepError("reading", _label(r), e) from e
+    ctx.live[r.address] = live
+    ctx.outs[r.address] = r.outputs(ctx, live) if live is not None else {}
+
+
+def read_all(ctx: Context, resources: list[Resource]) -> None:
+    """Read every resource, each as soon as its dependencies are read (the critical path only)."""
+    by_addr = {r.address: r for r in resources}
+    ts = TopologicalSorter({r.address: [d for d in r.depends_on if d in by_addr] for r in resources})
+    ts.prepare()
+    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool:
+        running: dict[Future, str] = {}
+        while ts.is_active():
+            if not errors:
+                for addr in ts.get_ready():
+                    running[pool.submit(_read_one, ctx, by_addr[addr])] = addr
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                addr = running.pop(f)
+                exc = f.exception()
+                if exc is not None:
+                    errors.append(exc)
+                else:
+                    ts.done(addr)
+    if errors:
+        raise errors[0]
+
+
+def _label(r: Resource) -> str:
+    return f"{r.service} ({r.address})" if r.service else r.address
+
+
+def _change_for(ctx: Context, r: Resource) -> Change:
+    live = ctx.live.get(r.address)
+    fp = fingerprint(live)
+    if r.data_source:
+        return Change(r.address, READ if live is None else NOOP, fingerprint=fp)
+    desired = r.desired(ctx)
+    if live is None:
+        fields = tuple(FieldChange(f.path, None, f.new, "ADD") for f in r.diff(desired, {}))
+        return Change(r.address, CREATE, fields, fingerprint=fp)
+    fields = tuple(r.diff(desired, live))
+    return Change(r.address, UPDATE if fields else NOOP, fields, fingerprint=fp)
+
+
+def plan(ctx: Context, resources: list[Resource], unmanaged: list[str] | None = None) -> Plan:
+    ordered = order(resources)
+    ctx.resources = {r.address: r for r in ordered}
+    read_all(ctx, ordered)
+    changes = []
+    for r in ordered:
+        try:
+            changes.append(_change_for(ctx, r))
+        except ProvisionError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise StepError("planning", _label(r), e) from e
+    return Plan(changes=changes, unmanaged=list(unmanaged or []), source=ctx.desired.source,
+                desired_hash=desired_hash(ctx.desired))
+
+
+def destroy_plan(ctx: Context, resources: list[Resource]) -> Plan:
+    ordered = order(resources)
+    ctx.resources = {r.address: r for r in ordered}
+    read_all(ctx, ordered)
+    changes = []
+    for r in reversed(ordered):
+        live = ctx.live.get(r.address)
+        fp = fingerprint(live)
+        if r.data_source or live is None:
+            note = "data source: never deleted" if r.data_source else "does not exist"
+            changes.append(Change(r.address, NOOP, note=note, fingerprint=fp))
+        elif r.retain_on_destroy:
+            changes.append(Change(r.address, NOOP, note="retained (retention policy)", fingerprint=fp))
+        elif not r.owned(ctx, live):
+            changes.append(Change(r.address, NOOP, note="retained (not tagged as ours)", fingerprint=fp))
+        else:
+            changes.append(Change(r.address, DELETE, destructive=True, fingerprint=fp))
+    return Plan(changes=changes, source=ctx.desired.source, desired_hash=desired_hash(ctx.desired), mode="destroy")
+
+
+class ApplyResult:
+    def __init__(self) -> None:
+        self.done: list[tuple[str, str]] = []  # (address, action)
+        self.unconverged: list[Change] = []
+
+
+def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResult:
+    ordered = order(resources)
+    ctx.resources = {r.address: r for r in ordered}
+    planned = {c.address: c for c in the_plan.changes}
+    result = ApplyResult()
+    if the_plan.mode == "destroy":
+        for r in reversed(ordered):
+            c = planned.get(r.address)
+            if c is None or c.action != DELETE:
+                continue
+            ctx.forget()
+            live = r.read(ctx)
+            if live is None:
+                continue
+            _step(ctx, r, "deleting", lambda: r.delete(ctx, live))
+            result.done.append((r.address, DELETE))
+        return result
+
+    changed: set[str] = set()
+    for r in ordered:
+        c = planned.get(r.address)
+        if r.data_source:
+            continue
+        deps_changed = any(d in changed for d in r.depends_on)
+        if (c is None or c.action == NOOP) and not deps_changed:
+            continue
+        ctx.forget()
+        live = _step(ctx, r, "reading", lambda: r.read(ctx))
+        desired = r.desired(ctx)
+        if has_unknown(desired):
+            raise StepError("applying", _label(r), f"a value it depends on is still unknown: {_unknowns(desired)}")
+        if live is None:
+            log.info("creating", resource=r.address)
+            _step(ctx, r, "creating", lambda: r.create(ctx, desired))
+            action = CREATE
+        else:
+            fields = tuple(r.diff(desired, live))
+            if not fields:
+                continue
+            log.info("updating", resource=r.address, fields=[f.path for f in fields])
+            _step(ctx, r, "updating", lambda: r.update(ctx, desired, live, fields))
+            action = UPDATE
+        changed.add(r.address)
+        result.done.append((r.address, action))
+        ctx.forget()
+        _step(ctx, r, "reading", lambda: _read_one(ctx, r))  # read-after-write: fresh outputs for dependents
+        after = ctx.live.get(r.address)
+        left = r.diff(desired, after) if after is not None else [FieldChange("(resource)", None, "exists", "ADD")]
+        if left:
+            log.warning("not converged yet", resource=r.address, fields=[f.path for f in left])
+            result.unconverged.append(Change(r.address, UPDATE, tuple(left)))
+    return result
+
+
+def _unknowns(value: Any) -> list[str]:
+    out = []
+    if isinstance(value, Unknown):
+        out.append(value.ref)
+    elif isinstance(value, dict):
+        for v in value.values():
+            out.extend(_unknowns(v))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            out.extend(_unknowns(v))
+    return out
+
+
+def _step(ctx: Context, r: Resource, action: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except ProvisionError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one message shape: "creating S3 bucket (s3_bucket.x): cause"
+        raise StepError(action, _label(r), e) from e
+
+
+def outputs(ctx: Context) -> dict[str, Any]:
+    """The desired state's named outputs, from live outputs read by plan()."""
+    result: dict[str, Any] = {}
+    for name, ref in ctx.desired.outputs:
+        addr, _, key = ref.rpartition(".")
+        v = ctx.outs.get(addr, {}).get(key)
+        result[name] = v
+    return result
+
+
+__all__ = ["Context", "Progress", "plan", "apply", "destroy_plan", "outputs", "order", "read_all", "PreconditionError"]

@@ -1,0 +1,237 @@
+"""The plan as plain data, the Resource protocol reconcilers implement, and the field-level diff.
+
+A resource is one managed thing (a bucket, a role, an alarm). It knows:
+  - ``address``: a stable name like ``s3_bucket.buildcache`` (Terraform style);
+  - ``depends_on``: addresses it needs (outputs it reads, ordering of creation);
+  - ``desired(ctx)``: the desired value, a dict of only the fields the TOML declares, normalised;
+  - ``read(ctx)``: the live value normalised to the same shape, or ``None`` when it does not exist;
+  - ``create/update/delete``: the boto3 calls;
+  - ``outputs(ctx, live)``: values other resources (and ``provision outputs``) reference.
+
+Diffs compare only the keys present in the desired value, so fields AWS fills in never show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Context
+
+
+class Unknown:
+    """A value that is known only after apply (an id of a resource not created yet)."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: str):
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.ref == self.ref
+
+    def __hash__(self) -> int:
+        return hash(("Unknown", self.ref))
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+READ = "read"  # data sources (e.g. the hosted zone): never changed
+NOOP = "no-op"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+    kind: str = "CHANGE"  # ADD (absent live) | REMOVE (absent desired) | CHANGE
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "expected": jsonable(self.new), "actual": jsonable(self.old), "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Change:
+    address: str
+    action: str  # create | update | delete | no-op
+    fields: tuple[FieldChange, ...] = ()
+    destructive: bool = False
+    note: str = ""
+    fingerprint: str = ""  # hash of the live value the plan saw (saved plans refuse if it moved)
+
+    def to_json(self) -> dict:
+        return {
+            "address": self.address,
+            "action": self.action,
+            "destructive": self.destructive,
+            "note": self.note,
+            "fingerprint": self.fingerprint,
+            "fields": [f.to_json() for f in self.fields],
+        }
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)  # every managed resource, in apply order
+    unmanaged: list[str] = field(default_factory=list)  # desired-state sections with no reconciler yet
+    source: str = ""
+    desired_hash: str = ""
+    mode: str = "apply"  # apply | destroy
+
+    @property
+    def actionable(self) -> list[Change]:
+        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE)]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    def counts(self) -> dict[str, int]:
+        out = {CREATE: 0, UPDATE: 0, DELETE: 0}
+        for c in self.actionable:
+            out[c.action] += 1
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "format_version": 1,
+            "mode": self.mode,
+            "source": self.source,
+            "desired_hash": self.desired_hash,
+            "has_changes": self.has_changes,
+            "summary": self.counts(),
+            "changes": [c.to_json() for c in self.changes],
+            "unmanaged": list(self.unmanaged),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Plan":
+        changes = [
+            Change(
+                address=c["address"], action=c["action"], destructive=c.get("destructive", False),
+                note=c.get("note", ""), fingerprint=c.get("fingerprint", ""),
+                fields=tuple(FieldChange(f["path"], f.get("actual"), f.get("expected"), f.get("kind", "CHANGE"))
+                             for f in c.get("fields", [])),
+            )
+            for c in data["changes"]
+        ]
+        return cls(changes=changes, unmanaged=list(data.get("unmanaged", [])), source=data.get("source", ""),
+                   desired_hash=data.get("desired_hash", ""), mode=data.get("mode", "apply"))
+
+
+class Resource:
+    """Base class of every managed thing. Subclasses set ``address`` and implement the methods."""
+
+    address: str = ""
+    depends_on: tuple[str, ...] = ()
+    service: ClassVar[str] = ""  # label for messages: "S3 bucket", "CloudFront distribution"...
+    data_source: ClassVar[bool] = False  # read-only lookups (hosted zone): never created/updated/deleted
+    #: destroy never deletes it (the buildcache bucket: the seed's retention policy)
+    retain_on_destroy: bool = False
+
+    def desired(self, ctx: "Context") -> dict:
+        raise NotImplementedError
+
+    def read(self, ctx: "Context") -> dict | None:
+        raise NotImplementedError
+
+    def create(self, ctx: "Context", desired: dict) -> None:
+        raise NotImplementedError
+
+    def update(self, ctx: "Context", desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        raise NotImplementedError
+
+    def delete(self, ctx: "Context", live: dict) -> None:
+        raise NotImplementedError
+
+    def outputs(self, ctx: "Context", live: dict) -> dict:
+        return {}
+
+    def owned(self, ctx: "Context", live: dict) -> bool:
+        """True when live carries our ownership tag (destroy deletes only those)."""
+        tags = live.get("tags") or {}
+        return tags.get("provision:stack") == ctx.desired.stack.name
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        return diff_fields(desired, live)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.address}>"
+
+
+_MISSING = object()
+
+
+def diff_fields(desired: Any, live: Any, path: str = "") -> list[FieldChange]:
+    """Field-level diff limited to what ``desired`` declares.
+
+    Dicts recurse (keys absent from desired are ignored: AWS defaults never show). Everything else
+    (lists, scalars) compares as a whole value; reconcilers normalise order where order is not
+    meaningful. A desired ``Unknown`` always differs (it becomes known after apply).
+    """
+    out: list[FieldChange] = []
+    if isinstance(desired, dict) and isinstance(live, dict) and not _is_leaf_dict(desired):
+        for k, dv in desired.items():
+            p = f"{path}.{k}" if path else str(k)
+            lv = live.get(k, _MISSING)
+            if lv is _MISSING or lv is None and dv is not None:
+                if dv is None or dv == {} or dv == []:
+                    continue
+                out.append(FieldChange(p, None, dv, "ADD"))
+            elif dv is None and lv is not None:
+                out.append(FieldChange(p, lv, None, "REMOVE"))
+            else:
+                out.extend(diff_fields(dv, lv, p))
+        return out
+    if isinstance(desired, Unknown) or has_unknown(desired):
+        out.append(FieldChange(path, live, desired, "CHANGE"))
+    elif desired != live:
+        out.append(FieldChange(path, live, desired, "CHANGE"))
+    return out
+
+
+class Whole(dict):
+    """A dict compared as one value (e.g. a tag set: an extra live tag is a difference)."""
+
+
+def _is_leaf_dict(d: dict) -> bool:
+    return isinstance(d, Whole)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return "(known after apply)"
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def fingerprint(value: Any) -> str:
+    blob = json.dumps(jsonable(value), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+__all__ = [
+    "Unknown", "has_unknown", "FieldChange", "Change", "Plan", "Resource", "diff_fields", "Whole",
+    "jsonable", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "asdict",
+]

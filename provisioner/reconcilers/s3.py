@@ -1,0 +1,366 @@
+"""S3: the buildcache bucket, the CloudFront access-log bucket, and their bucket policies.
+
+Reads are table driven and "missing" is a value: every ``...NotFound`` error a bucket
+sub-resource answers becomes its default inside ``_read_bucket``; the diff never sees an error.
+An existing bucket is adopted and corrected in place. Apply never deletes a bucket; destroy deletes
+only the log bucket, only when it is ours, empty, and not retained.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .. import policy as pol
+from .. import retry
+from ..aws import error_code, http_status
+from ..config import Bucket, DesiredState
+from ..errors import PreconditionError
+from ..model import FieldChange, Resource, Unknown, has_unknown
+
+PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+LIFECYCLE_RULE_ID = "provision-retention"
+
+# Read table: sub-resource -> (call, error codes that mean "not configured")
+_MISSING = {
+    "encryption": ("get_bucket_encryption", {"ServerSideEncryptionConfigurationNotFoundError"}),
+    "public_access_block": ("get_public_access_block", {"NoSuchPublicAccessBlockConfiguration"}),
+    "lifecycle": ("get_bucket_lifecycle_configuration", {"NoSuchLifecycleConfiguration"}),
+    "ownership": ("get_bucket_ownership_controls", {"OwnershipControlsNotFoundError"}),
+    "tags": ("get_bucket_tagging", {"NoSuchTagSet", "NoSuchTagSetError"}),
+    "policy": ("get_bucket_policy", {"NoSuchBucketPolicy"}),
+    "versioning": ("get_bucket_versioning", set()),
+}
+
+
+def _get(client, what: str, bucket: str) -> dict | None:
+    op, missing = _MISSING[what]
+    try:
+        return getattr(client, op)(Bucket=bucket)
+    except ClientError as e:
+        if error_code(e) in missing:
+            return None
+        raise
+
+
+def lifecycle_rules(b: Bucket) -> list[dict]:
+    """The desired lifecycle as normalised rules (one rule holding every declared action)."""
+    lc = b.lifecycle
+    if lc.noncurrent_days is None and lc.abort_incomplete_multipart_days is None and lc.expire_days is None:
+        return []
+    rule: dict[str, Any] = {"id": LIFECYCLE_RULE_ID, "status": "Enabled", "prefix": ""}
+    rule["noncurrent_days"] = lc.noncurrent_days
+    rule["abort_multipart_days"] = lc.abort_incomplete_multipart_days
+    rule["expire_days"] = lc.expire_days
+    return [rule]
+
+
+def _norm_rule(r: dict) -> dict:
+    f = r.get("Filter")
+    if f is None:
+        prefix = r.get("Prefix", "")
+    elif set(f) <= {"Prefix"}:
+        prefix = f.get("Prefix", "")
+    else:
+        prefix = json.dumps(f, sort_keys=True, default=str)  # tag/size filters: never equal to ours
+    return {
+        "id": r.get("ID", ""),
+        "status": r.get("Status"),
+        "prefix": prefix,
+        "noncurrent_days": (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+        "abort_multipart_days": (r.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+        "expire_days": (r.get("Expiration") or {}).get("Days"),
+    }
+
+
+def _rule_to_aws(r: dict) -> dict:
+    out: dict[str, Any] = {"ID": r["id"], "Status": r["status"], "Filter": {"Prefix": r["prefix"]}}
+    if r.get("noncurrent_days") is not None:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": r["noncurrent_days"]}
+    if r.get("abort_multipart_days") is not None:
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": r["abort_multipart_days"]}
+    if r.get("expire_days") is not None:
+        out["Expiration"] = {"Days": r["expire_days"]}
+    return out
+
+
+def _tags_dict(tagset: list[dict] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+
+
+class S3Bucket(Resource):
+    service = "S3 bucket"
+
+    def __init__(self, spec: Bucket, region: str):
+        self.spec = spec
+        self.region = region
+        self.address = f"s3_bucket.{spec.key}"
+        self.retain_on_destroy = spec.retain_on_destroy
+
+    def desired(self, ctx) -> dict:
+        b = self.spec
+        return {
+            "region": self.region,
+            "encryption": b.encryption,
+            "versioning": b.versioning,
+            "public_access_block": {f: True for f in PAB_FLAGS} if b.block_public_access else {f: False for f in PAB_FLAGS},
+            "lifecycle": lifecycle_rules(b),
+            "object_ownership": b.object_ownership,
+            "tags": dict(ctx.tags),
+        }
+
+    def read(self, ctx) -> dict | None:
+        s3 = ctx.client("s3", self.region)
+        name = self.spec.name
+        try:
+            head = s3.head_bucket(Bucket=name)
+        except ClientError as e:
+            status = http_status(e)
+            if status == 404 or error_code(e) in ("404", "NoSuchBucket", "NotFound"):
+                return None
+            if status == 403 or error_code(e) in ("403", "Forbidden", "AccessDenied"):
+                raise PreconditionError(
+                    f"S3 bucket {name!r} exists but this account cannot access it "
+                    "(the name belongs to another account, or credentials lack s3:ListBucket)"
+                ) from None
+            raise
+        region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
+            "x-amz-bucket-region") or self.region
+        enc = _get(s3, "encryption", name)
+        algo = None
+        if enc:
+            rules = enc.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+            if rules:
+                algo = rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        ver = _get(s3, "versioning", name) or {}
+        pab = _get(s3, "public_access_block", name)
+        pabc = (pab or {}).get("PublicAccessBlockConfiguration", {})
+        lc = _get(s3, "lifecycle", name)
+        own = _get(s3, "ownership", name)
+        own_rules = (own or {}).get("OwnershipControls", {}).get("Rules", [])
+        tags = _get(s3, "tags", name)
+        return {
+            "region": region,
+            "encryption": algo,
+            "versioning": ver.get("Status") == "Enabled",
+            "versioning_status": ver.get("Status", "Disabled"),
+            "public_access_block": {f: bool(pabc.get(f, False)) for f in PAB_FLAGS},
+            "lifecycle": sorted((_norm_rule(r) for r in (lc or {}).get("Rules", [])), key=lambda r: r["id"]),
+            "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
+            "tags": _tags_dict((tags or {}).get("TagSet")),
+        }
+
+    def outputs(self, ctx, live: dict) -> dict:
+        name = self.spec.name
+        return {
+            "name": name,
+            "arn": self.spec.arn,
+            "domain_name": f"{name}.s3.amazonaws.com",
+            "regional_domain_name": f"{name}.s3.{live.get('region') or self.region}.amazonaws.com",
+        }
+
+    def create(self, ctx, desired: dict) -> None:
+        s3 = ctx.client("s3", self.region)
+        kwargs: dict[str, Any] = {"Bucket": self.spec.name}
+        if self.region != "us-east-1":  # us-east-1 takes no LocationConstraint
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        if desired.get("object_ownership"):
+            kwargs["ObjectOwnership"] = desired["object_ownership"]
+        try:
+            s3.create_bucket(**kwargs)
+        except ClientError as e:
+            if error_code(e) == "BucketAlreadyExists":
+                raise PreconditionError(f"S3 bucket name {self.spec.name!r} is taken by another account") from None
+            if error_code(e) != "BucketAlreadyOwnedByYou":  # a re-run after a crash: adopt it
+                raise
+        s3.get_waiter("bucket_exists").wait(Bucket=self.spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        blank = {
+            "region": self.region, "encryption": None, "versioning": False,
+            "public_access_block": {f: False for f in PAB_FLAGS}, "lifecycle": [],
+            "object_ownership": desired.get("object_ownership"), "tags": {},
+        }
+        self.update(ctx, desired, blank, tuple(self.diff(desired, blank)))
+
+    def update(self, ctx, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        s3 = ctx.client("s3", self.region)
+        name = self.spec.name
+        top = {c.path.split(".", 1)[0] for c in changes}
+
+        def call(fn):
+            return retry.call("s3_operation_aborted", fn)
+
+        if "region" in top:
+            raise PreconditionError(
+                f"S3 bucket {name!r} is in {live.get('region')}, the desired state says {desired['region']}; "
+                "a bucket cannot move region (nothing was changed)"
+            )
+        # The public-access block goes first: it must be in place before any policy is written.
+        if "public_access_block" in top:
+            call(lambda: s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=dict(desired["public_access_block"])))
+        if "object_ownership" in top and desired["object_ownership"]:
+            call(lambda: s3.put_bucket_ownership_controls(
+                Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": desired["object_ownership"]}]}))
+        if "encryption" in top:
+            call(lambda: s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": desired["encryption"]}}]}))
+        if "versioning" in top:
+            status = "Enabled" if desired["versioning"] else "Suspended"
+            call(lambda: s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status}))
+        if "lifecycle" in top:
+            if desired["lifecycle"]:
+                call(lambda: s3.put_bucket_lifecycle_configuration(
+                    Bucket=name, LifecycleConfiguration={"Rules": [_rule_to_aws(r) for r in desired["lifecycle"]]}))
+            else:
+                call(lambda: s3.delete_bucket_lifecycle(Bucket=name))
+        if "tags" in top:
+            # The tag set is replaced whole: keep tags someone else put there (read right before).
+            current = _tags_dict((_get(s3, "tags", name) or {}).get("TagSet"))
+            current.update(desired["tags"])
+            call(lambda: s3.put_bucket_tagging(
+                Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(current.items())]}))
+
+    def delete(self, ctx, live: dict) -> None:
+        if self.spec.key == "buildcache" or self.spec.retain_on_destroy:  # belt and braces: never
+            raise PreconditionError(f"S3 bucket {self.spec.name!r} is retained; it is never deleted")
+        s3 = ctx.client("s3", self.region)
+        listing = s3.list_object_versions(Bucket=self.spec.name, MaxKeys=1)
+        if listing.get("Versions") or listing.get("DeleteMarkers"):
+            raise PreconditionError(
+                f"S3 bucket {self.spec.name!r} is not empty; the tool deletes no object it did not create "
+                "(empty it yourself, or keep retain_on_destroy = true)"
+            )
+        s3.delete_bucket(Bucket=self.spec.name)
+
+
+def bucket_policy_document(ctx, b: Bucket) -> dict:
+    """Deny non-TLS access; on the buildcache, grant CloudFront read (OAI or OAC) when it is managed."""
+    arn = b.arn
+    statements: list[dict] = []
+    if b.require_tls:
+        statements.append({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })
+    if b.key == "buildcache":
+        cdn = ctx.desired.cdn
+        actions = ["s3:GetObject"] + (["s3:ListBucket"] if cdn.grant_list_bucket else [])
+        resources = [f"{arn}/*"] + ([arn] if cdn.grant_list_bucket else [])
+        if cdn.origin_access == "oai" and ctx.managed("cloudfront_oai.buildcache"):
+            oai_arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
+            statements.append({
+                "Sid": "AllowCloudFrontOriginAccessIdentityRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": oai_arn},
+                "Action": actions,
+                "Resource": resources,
+            })
+        elif cdn.origin_access == "oac" and ctx.managed("cloudfront_distribution.cdn"):
+            statements.append({
+                "Sid": "AllowCloudFrontServicePrincipalRead",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": actions,
+                "Resource": resources,
+                "Condition": {"StringEquals": {"AWS:SourceArn": ctx.out("cloudfront_distribution.cdn", "arn")}},
+            })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class S3BucketPolicy(Resource):
+    service = "S3 bucket policy"
+
+    def __init__(self, spec: Bucket, region: str, origin_access: str):
+        self.spec = spec
+        self.region = region
+        self.address = f"s3_bucket_policy.{spec.key}"
+        deps = [f"s3_bucket.{spec.key}"]
+        if spec.key == "buildcache":
+            deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
+        self.depends_on = tuple(deps)
+
+    def _aliases(self, ctx) -> dict[str, str]:
+        # S3 may show an OAI principal by its canonical user id: map it back to the ARN form.
+        if self.spec.key != "buildcache" or not ctx.managed("cloudfront_oai.buildcache"):
+            return {}
+        cid = ctx.out("cloudfront_oai.buildcache", "s3_canonical_user_id")
+        arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
+        if isinstance(cid, Unknown) or isinstance(arn, Unknown):
+            return {}
+        return {cid: arn}
+
+    def desired(self, ctx) -> dict:
+        doc = bucket_policy_document(ctx, self.spec)
+        if not doc["Statement"]:
+            return {"policy": None}
+        return {"policy": doc}
+
+    def read(self, ctx) -> dict | None:
+        if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
+            return None  # the bucket does not exist yet: nor does its policy
+        s3 = ctx.client("s3", self.region)
+        try:
+            got = _get(s3, "policy", self.spec.name)
+        except ClientError as e:
+            if error_code(e) == "NoSuchBucket":
+                return None
+            raise
+        if got is None:
+            return None
+        # Canonical form (and OAI principals in the ARN form) so equivalent documents compare equal.
+        return {"policy": pol.canonical(pol.parse(got["Policy"]), principal_aliases=self._aliases(ctx))}
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        want, have = desired.get("policy"), (live or {}).get("policy")
+        if want is None:
+            return [] if have is None else [FieldChange("policy", have, None, "REMOVE")]
+        if have is None:
+            return [FieldChange("policy", None, want, "ADD")]
+        if has_unknown(want):
+            return [FieldChange("policy", have, want)]
+        return pol.field_changes("policy", want, have)
+
+    def create(self, ctx, desired: dict) -> None:
+        self._put(ctx, desired)
+
+    def update(self, ctx, desired: dict, live: dict, changes) -> None:
+        if desired.get("policy") is None:
+            ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
+            return
+        self._put(ctx, desired)
+
+    def _put(self, ctx, desired: dict) -> None:
+        if desired.get("policy") is None:
+            return
+        s3 = ctx.client("s3", self.region)
+        body = json.dumps(desired["policy"], separators=(",", ":"))
+        # Right after an OAI is created S3 may not resolve its principal yet: bounded retry.
+        retry.call("iam_propagation", lambda: retry.call(
+            "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
+
+    def delete(self, ctx, live: dict) -> None:
+        ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
+
+    def owned(self, ctx, live: dict) -> bool:
+        # A policy carries no tags; it is ours when its bucket is.
+        blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
+        return bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
+
+    @property
+    def retain_on_destroy(self) -> bool:  # type: ignore[override]
+        return self.spec.key == "buildcache" or self.spec.retain_on_destroy
+
+
+def resources(desired: DesiredState) -> list[Resource]:
+    region = desired.stack.region
+    out: list[Resource] = []
+    for b in (desired.buildcache, desired.logs):
+        out.append(S3Bucket(b, region))
+        out.append(S3BucketPolicy(b, region, desired.cdn.origin_access))
+    return out

@@ -1,0 +1,105 @@
+"""Human (Terraform-style) and JSON renderings of plans, drift reports and outputs.
+
+JSON plan shape (``format_version`` 1, stable; documented in README.md):
+    {"format_version": 1, "mode": "apply"|"destroy", "source": str, "desired_hash": str,
+     "has_changes": bool, "summary": {"create": n, "update": n, "delete": n},
+     "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op",
+                  "destructive": bool, "note": str, "fingerprint": str,
+                  "fields": [{"path": str, "expected": any, "actual": any,
+                              "kind": "ADD"|"REMOVE"|"CHANGE"|"NOTE"}]}],
+     "unmanaged": [section, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .model import CREATE, DELETE, NOOP, UPDATE, Plan, jsonable
+
+SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
+
+
+def _v(value: Any) -> str:
+    value = jsonable(value)
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value if value == "(known after apply)" else json.dumps(value)
+    s = json.dumps(value, sort_keys=True, default=str)
+    return s if len(s) <= 160 else s[:157] + "..."
+
+
+def plan_text(plan: Plan, *, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for c in plan.changes:
+        if c.action == NOOP:
+            if verbose or (c.note and plan.mode == "destroy"):
+                lines.append(f"  = {c.address}" + (f"  ({c.note})" if c.note else ""))
+            continue
+        sym = SYMBOL.get(c.action, "?")
+        tag = "  # DESTRUCTIVE" if c.destructive else ""
+        verb = {CREATE: "will be created", UPDATE: "will be updated in place", DELETE: "will be DELETED"}.get(
+            c.action, c.action)
+        lines.append(f"  {sym} {c.address}  {verb}{tag}" + (f"  ({c.note})" if c.note else ""))
+        for f in c.fields:
+            if f.kind == "NOTE":
+                lines.append(f"      {sym} {f.path}: {f.new}")
+            elif c.action == CREATE or f.kind == "ADD":
+                lines.append(f"      + {f.path} = {_v(f.new)}")
+            elif f.kind == "REMOVE":
+                lines.append(f"      - {f.path} = {_v(f.old)}")
+            else:
+                lines.append(f"      ~ {f.path}: {_v(f.old)} -> {_v(f.new)}")
+    for section in plan.unmanaged:
+        lines.append(f"  ! {section}: not yet managed (parsed and validated; no reconciler yet)")
+    n = plan.counts()
+    if plan.has_changes:
+        lines.append(f"Plan: {n[CREATE]} to add, {n[UPDATE]} to change, {n[DELETE]} to destroy.")
+    else:
+        lines.append("No changes. Live AWS matches the desired state." if plan.mode == "apply"
+                     else "Nothing to destroy.")
+    return "\n".join(lines)
+
+
+def drift_text(plan: Plan) -> str:
+    drifted = plan.actionable
+    if not drifted:
+        return f"no drift: {len(plan.changes)} resources match {plan.source}"
+    lines = [f"DRIFT: {len(drifted)} of {len(plan.changes)} resources differ from {plan.source}"]
+    for c in drifted:
+        if c.action == CREATE:
+            lines.append(f"  {c.address}: missing (expected to exist)")
+            continue
+        for f in c.fields:
+            if f.kind == "NOTE":
+                lines.append(f"  {c.address}  {f.path}: {f.new}")
+            else:
+                lines.append(f"  {c.address}  {f.path}: expected {_v(f.new)}, actual {_v(f.old)}")
+    for section in plan.unmanaged:
+        lines.append(f"  ({section}: not yet managed, not checked)")
+    return "\n".join(lines)
+
+
+def drift_json(plan: Plan) -> dict:
+    items = []
+    for c in plan.actionable:
+        if c.action == CREATE:
+            items.append({"resource": c.address, "path": "", "kind": "MISSING", "expected": "exists",
+                          "actual": None})
+        for f in c.fields if c.action != CREATE else ():
+            items.append({"resource": c.address, "path": f.path, "kind": f.kind, "expected": jsonable(f.new),
+                          "actual": jsonable(f.old)})
+    return {
+        "format_version": 1,
+        "source": plan.source,
+        "drifted": bool(items),
+        "resources_checked": len(plan.changes),
+        "resources_drifted": len(plan.actionable),
+        "drift": items,
+        "unmanaged": list(plan.unmanaged),
+    }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(jsonable(data), indent=2, sort_keys=False, default=str)

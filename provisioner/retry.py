@@ -1,0 +1,114 @@
+"""Tier-2 retries: named tenacity policies for named eventual-consistency errors, always bounded.
+
+Throttling and transient 5xx are botocore's job (``standard`` retry mode, see ``aws.py``). These
+policies cover errors that mean "AWS has not caught up yet" and are documented to clear by
+themselves. Each names the error codes it retries and a time bound; anything else raises at once.
+
+``PROVISION_RETRY_SCALE`` (a float, default 1) scales every bound and wait: tests use a small
+value so a genuinely failing call does not hold a test for minutes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+import structlog
+from tenacity import RetryCallState, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import Retrying
+
+from .aws import error_code
+
+T = TypeVar("T")
+log = structlog.get_logger("provision.retry")
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    codes: frozenset[str]
+    max_seconds: float
+    first_wait: float = 1.0
+    max_wait: float = 15.0
+    message_contains: str | None = None  # only retry when the error message contains this
+
+    def matches(self, exc: BaseException) -> bool:
+        if error_code(exc) not in self.codes:
+            return False
+        if self.message_contains is None:
+            return True
+        msg = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+        return self.message_contains.lower() in msg.lower()
+
+
+POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in [
+        # A role/OIDC provider just created is not yet visible to policy validation or other readers.
+        Policy("iam_propagation", frozenset({"MalformedPolicyDocument", "NoSuchEntity", "InvalidParameterValue"}),
+               max_seconds=120, first_wait=2),
+        # CloudFront: the ETag we read went stale (someone else updated); the caller re-reads.
+        Policy("cloudfront_stale_etag", frozenset({"PreconditionFailed", "InvalidIfMatchVersion"}),
+               max_seconds=60, first_wait=0.5, max_wait=5),
+        # CloudFront: a just-issued ACM certificate is not yet usable by CloudFront.
+        Policy("cloudfront_certificate_not_ready", frozenset({"InvalidViewerCertificate"}), max_seconds=180,
+               first_wait=5, max_wait=20),
+        # CloudFront: OAI still referenced by a distribution whose update is still deploying.
+        Policy("cloudfront_in_use", frozenset({"CloudFrontOriginAccessIdentityInUse", "OriginAccessControlInUse",
+                                               "CachePolicyInUse"}), max_seconds=600, first_wait=5, max_wait=30),
+        # Route53: another change on the zone is still pending.
+        Policy("route53_prior_request", frozenset({"PriorRequestNotComplete", "Throttling"}), max_seconds=120,
+               first_wait=1, max_wait=10),
+        # S3: a conflicting conditional operation is in progress on the bucket (e.g. right after create).
+        Policy("s3_operation_aborted", frozenset({"OperationAborted", "NoSuchBucket"}), max_seconds=60,
+               first_wait=1, max_wait=5),
+        # ACM: the validation records are not in describe_certificate yet (handled via a sentinel code).
+        Policy("acm_records_pending", frozenset({"ValidationRecordsPending"}), max_seconds=120, first_wait=1,
+               max_wait=5),
+        # SNS/CloudWatch: a topic just created is not yet accepted as an alarm action.
+        Policy("cloudwatch_topic_propagation", frozenset({"ValidationError", "InvalidParameterValue"}),
+               max_seconds=60, first_wait=2, max_wait=10, message_contains="arn"),
+    ]
+}
+
+
+def scale() -> float:
+    try:
+        return max(0.0, float(os.environ.get("PROVISION_RETRY_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
+def call(policy_name: str, fn: Callable[[], T], *, before_retry: Callable[[], None] | None = None) -> T:
+    """Run ``fn`` under the named policy. ``before_retry`` runs before each new attempt (re-read)."""
+    policy = POLICIES[policy_name]
+    s = scale()
+
+    def _before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.info("retrying", policy=policy.name, attempt=state.attempt_number, error=error_code(exc) if exc else "")
+
+    retrying = Retrying(
+        retry=retry_if_exception(policy.matches),
+        stop=stop_after_delay(policy.max_seconds * s),
+        wait=wait_exponential(multiplier=policy.first_wait * s, max=policy.max_wait * s),
+        before_sleep=_before_sleep,
+        reraise=True,
+    )
+    first = True
+    for attempt in retrying:
+        with attempt:
+            if not first and before_retry is not None:
+                before_retry()
+            first = False
+            return fn()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Pending(Exception):
+    """Raise from inside a policy-wrapped function to mean 'not yet' with a sentinel code."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.response = {"Error": {"Code": code, "Message": message}}
