@@ -10,7 +10,9 @@ that moto dropped and let moto's serializer write the XML/JSON.
 Patches (see ``/work/shared/notes/moto-5.2.1.md`` for what moto does unpatched):
 
 CloudFront
-  * Origins keep ``S3OriginConfig`` and ``OriginAccessControlId`` exactly as sent.
+  * Origins keep ``S3OriginConfig`` and ``OriginAccessControlId`` exactly as sent; an
+    ``OriginAccessIdentity`` naming no existing OAI is ``InvalidOriginAccessIdentity``; an
+    update may not change ``CallerReference`` (``IllegalUpdate``).
   * Distribution ARN is ``arn:aws:cloudfront::ACCOUNT:distribution/ID``; tags live under
     it; tagging an ARN of a distribution that does not exist is ``NoSuchResource``.
   * ListDistributions: full ``DistributionSummary`` items, MaxItems/Marker/NextMarker.
@@ -195,13 +197,43 @@ def _patch_cloudfront() -> None:
 
     Backend.__init__ = backend_init
 
+    # -- distributions: origin access identity references must exist -------------------------
+    def check_origin_access(backend: Any, config: dict[str, Any]) -> None:
+        # AWS: InvalidOriginAccessIdentity, "The origin access identity is not valid or
+        # doesn't exist." (CreateDistribution / UpdateDistribution errors).
+        for origin in (config.get("Origins") or {}).get("Items") or []:
+            if not isinstance(origin, dict):
+                continue
+            oai = ((origin.get("S3OriginConfig") or {}).get("OriginAccessIdentity")) or ""
+            if not oai:
+                continue
+            prefix = "origin-access-identity/cloudfront/"
+            if not oai.startswith(prefix) or oai[len(prefix):] not in backend.origin_access_identities:
+                raise _err(
+                    "InvalidOriginAccessIdentity",
+                    "The origin access identity is not valid or doesn't exist.",
+                )
+
+    orig_create_with_tags = Backend.create_distribution_with_tags
+
+    def create_distribution_with_tags(self: Any, distribution_config: dict[str, Any], tags: Any):
+        check_origin_access(self, distribution_config)
+        return orig_create_with_tags(self, distribution_config, tags)
+
+    Backend.create_distribution_with_tags = create_distribution_with_tags
+
     # -- distributions: ETag, IfMatch, delete rules -------------------------------------------
     orig_update = Backend.update_distribution
 
     def update_distribution(self: Any, dist_config: dict[str, Any], _id: str, if_match: Any):
         if _id is None or _id not in self.distributions:
             raise NoSuchDistribution()
-        check_if_match(if_match, self.distributions[_id].etag)
+        dist = self.distributions[_id]
+        check_if_match(if_match, dist.etag)
+        if dist_config and dist_config.get("CallerReference") != dist.distribution_config.caller_reference:
+            # AWS: the CallerReference of a distribution cannot be changed.
+            raise _err("IllegalUpdate", "Origin and CallerReference cannot be updated.")
+        check_origin_access(self, dist_config or {})
         dist, location, _ = orig_update(self, dist_config, _id, if_match)
         dist.etag = random_id()  # AWS: every change gives a new ETag
         _mark_changed(dist)

@@ -250,6 +250,24 @@ def test_status_in_progress_then_deployed(cf, monkeypatch):
     assert cf.get_distribution(Id=dist_id)["Distribution"]["Status"] == "Deployed"
 
 
+def test_distribution_rejects_unknown_oai_and_caller_reference_change(cf):
+    # AWS: an S3OriginConfig.OriginAccessIdentity that is not an existing identity is
+    # InvalidOriginAccessIdentity (400); CallerReference cannot be updated (IllegalUpdate 400)
+    # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateDistribution.html#API_CreateDistribution_Errors
+    # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html#API_UpdateDistribution_Errors
+    bad = [{"Id": "s3", "DomainName": "b.s3.amazonaws.com",
+            "S3OriginConfig": {"OriginAccessIdentity": "origin-access-identity/cloudfront/E2QWRUHAPOMQZL"}}]
+    with pytest.raises(ClientError) as ei:
+        create_dist(cf, origins=bad)
+    assert err(ei) == ("InvalidOriginAccessIdentity", 400)
+    created = create_dist(cf)
+    got = cf.get_distribution_config(Id=created["Distribution"]["Id"])
+    cfg = dict(got["DistributionConfig"], CallerReference="other")
+    with pytest.raises(ClientError) as ei:
+        cf.update_distribution(Id=created["Distribution"]["Id"], IfMatch=got["ETag"], DistributionConfig=cfg)
+    assert err(ei) == ("IllegalUpdate", 400)
+
+
 # ------------------------------------------------------------------ origin access identity
 
 
