@@ -24,6 +24,7 @@ CloudFront
   * OAC: ``GetOriginAccessControlConfig``; ``NoSuchOriginAccessControl`` on delete of a
     missing OAC; ETag changes on update; IfMatch checked; in-use and duplicate names refused.
   * Monitoring subscriptions (create/get/delete).
+  * Invalidation status ``Completed`` (moto says ``COMPLETED``, which the waiter rejects).
 S3
   * New buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
 CloudWatch
@@ -106,7 +107,6 @@ def _patch_cloudfront() -> None:
         CloudFrontException,
         InvalidIfMatchVersion,
         NoSuchDistribution,
-        NoSuchOriginAccessControl,
     )
     from moto.core.common_models import BaseModel
     from moto.core.responses import ActionResult, EmptyResult
@@ -407,7 +407,16 @@ def _patch_cloudfront() -> None:
     Response.update_origin_access_control = resp_update_oac
     Response.delete_origin_access_control = resp_delete_oac
     Response.get_origin_access_control_config = resp_get_oac_config
-    _ = NoSuchOriginAccessControl  # raised by get_origin_access_control
+
+    # -- invalidations: AWS status values are "InProgress" and "Completed" (moto: COMPLETED,
+    # which the invalidation_completed waiter never accepts) ---------------------------------
+    orig_inval_init = cf_models.Invalidation.__init__
+
+    def inval_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        orig_inval_init(self, *args, **kwargs)
+        self.status = "Completed"
+
+    cf_models.Invalidation.__init__ = inval_init
 
     # -- origin access identity (moto has no such API) ----------------------------------------
     class OriginAccessIdentity(BaseModel):

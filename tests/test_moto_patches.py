@@ -409,6 +409,19 @@ def test_monitoring_subscription(cf):
     assert err(ei) == ("NoSuchDistribution", 404)
 
 
+def test_invalidation_completed(cf):
+    # AWS: Invalidation.Status is "InProgress" or "Completed"; the invalidation_completed waiter
+    # waits for "Completed" https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Invalidation.html
+    dist_id = create_dist(cf)["Distribution"]["Id"]
+    inv = cf.create_invalidation(
+        DistributionId=dist_id, InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "i1"}
+    )["Invalidation"]
+    assert inv["Status"] in ("InProgress", "Completed")
+    cf.get_waiter("invalidation_completed").wait(
+        DistributionId=dist_id, Id=inv["Id"], WaiterConfig={"Delay": 1, "MaxAttempts": 2}
+    )
+
+
 # ------------------------------------------------------------------ S3
 
 
