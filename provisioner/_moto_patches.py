@@ -20,6 +20,7 @@ CloudFront
     deleting an enabled (or not yet deployed) distribution is ``DistributionNotDisabled``.
   * Status is ``InProgress`` for ``PROVISION_SANDBOX_DEPLOY_SECONDS`` (default 0.5) after
     create/update, then ``Deployed``; LastModifiedTime is the time of the last change.
+    (moto's ``/moto-api/state-manager`` transitions no longer drive distribution status.)
   * Origin access identity API (create/get/get-config/list/update/delete).
   * OAC: ``GetOriginAccessControlConfig``; ``NoSuchOriginAccessControl`` on delete of a
     missing OAC; ETag changes on update; IfMatch checked; in-use and duplicate names refused.

@@ -117,10 +117,11 @@ class Server:
             self._server = make_server(
                 self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
             )
-        except OSError as exc:
+        except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
             raise SandboxError(
-                f"cannot start the sandbox on {self.host}:{self._requested_port}: {exc}"
-            ) from exc
+                f"cannot start the sandbox on {self.host}:{self._requested_port}:"
+                f" {exc if isinstance(exc, OSError) else 'address already in use'}"
+            ) from None
         self.port = int(self._server.server_port)
         self.url = f"http://{self.host}:{self.port}"
         self._thread = threading.Thread(

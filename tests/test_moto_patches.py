@@ -176,6 +176,8 @@ def test_list_distributions_summaries_and_paging(cf):
     # page, NextMarker = Id of the last item when IsTruncated, Marker starts after that Id
     # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ListDistributions.html
     # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionSummary.html
+    empty = cf.list_distributions()["DistributionList"]
+    assert empty["Quantity"] == 0 and empty["IsTruncated"] is False and "Items" not in empty
     ids = [create_dist(cf, ref=f"r{i}", comment=f"c{i}")["Distribution"]["Id"] for i in range(3)]
     page1 = cf.list_distributions(MaxItems="2")["DistributionList"]
     assert page1["IsTruncated"] is True and page1["Quantity"] == 2 and page1["MaxItems"] == 2

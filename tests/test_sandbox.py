@@ -74,6 +74,11 @@ def test_server_start_stop_and_context_manager():
         assert srv2.url.startswith("http://127.0.0.1:")
 
 
+def test_server_port_in_use_is_a_sandbox_error(server):
+    with pytest.raises(SandboxError, match=str(server.port)):
+        Server(port=server.port).start()
+
+
 def test_reset_clears_state(server):
     s3 = client(server, "s3")
     s3.create_bucket(Bucket="reset-me")
