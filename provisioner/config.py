@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import ConfigError
+from .errors import ConfigError, Described
 
 # ---------------------------------------------------------------------------------------------
 # The typed desired state
@@ -332,7 +332,7 @@ class _Section:
             self.fail(key, what, v)
         if len(v) < min_len or (max_len is not None and len(v) > max_len):
             n = f"{min_len}..{max_len}" if max_len is not None else f"at least {min_len}"
-            self.fail(key, f"{what} with {n} entries", f"{len(v)} entries", )
+            self.fail(key, f"{what} with {n} entries", Described(f"{len(v)} entries"))
         for i, s in enumerate(v):
             if not isinstance(s, str) or not s:
                 raise ConfigError(self.file, f"{self._p(key)}[{i}]", "a non-empty string", s)
@@ -340,7 +340,7 @@ class _Section:
                 item(f"{self._p(key)}[{i}]", s)
         if unique and len(set(v)) != len(v):
             dup = sorted({s for s in v if v.count(s) > 1})
-            self.fail(key, f"{what} without duplicates", f"duplicate {dup[0]!r}")
+            self.fail(key, f"{what} without duplicates", Described(f"duplicate {dup[0]!r}"))
         return tuple(v)
 
     def tables(self, key) -> list["_Section"]:
@@ -355,7 +355,7 @@ class _Section:
                 known = sorted(self.used)
                 raise ConfigError(
                     self.file, self._p(k), "one of the known keys (" + ", ".join(known) + ")",
-                    f"unknown key {k!r}",
+                    Described(f"unknown key {k!r}"),
                 )
 
 
@@ -397,15 +397,15 @@ def load(path: str | Path) -> DesiredState:
     try:
         text = p.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(file, "", "an existing desired-state file", "no such file", has_found=False) from None
+        raise ConfigError(file, "", "an existing desired-state file", Described("no such file")) from None
     except OSError as e:
-        raise ConfigError(file, "", "a readable file", str(e)) from None
+        raise ConfigError(file, "", "a readable file", Described(str(e))) from None
     try:
         data = tomllib.loads(text.decode("utf-8"))
     except UnicodeDecodeError as e:
-        raise ConfigError(file, "", "UTF-8 text", f"undecodable byte at offset {e.start}") from None
+        raise ConfigError(file, "", "UTF-8 text", Described(f"undecodable byte at offset {e.start}")) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(file, "", "valid TOML", f"syntax error: {e}", ) from None
+        raise ConfigError(file, "", "valid TOML", Described(f"syntax error: {e}")) from None
     return from_dict(data, file)
 
 
@@ -413,7 +413,7 @@ def loads(text: str, file: str = "<string>") -> DesiredState:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(file, "", "valid TOML", f"syntax error: {e}") from None
+        raise ConfigError(file, "", "valid TOML", Described(f"syntax error: {e}")) from None
     return from_dict(data, file)
 
 
@@ -462,7 +462,7 @@ def _stack(root: _Section) -> Stack:
             raise ConfigError(root.file, f"tags.{k}", "a string tag value of at most 256 characters", v)
         tags.append((k, v))
     if len(tags) > 40:
-        raise ConfigError(root.file, "tags", "at most 40 tags", f"{len(tags)} tags")
+        raise ConfigError(root.file, "tags", "at most 40 tags", Described(f"{len(tags)} tags"))
     return Stack(name=name, region=region, account_id=account, tags=tuple(sorted(tags)))
 
 
@@ -528,7 +528,7 @@ def _dns(s: _Section) -> Dns:
         values = r.strlist("values", required=True, min_len=1, max_len=400)
         r.done()
         if (name, rtype) in seen:
-            r.fail("name", "one entry per (name, type)", f"a second {rtype} record for {name!r}")
+            r.fail("name", "one entry per (name, type)", Described(f"a second {rtype} record for {name!r}"))
         seen.add((name, rtype))
         recs.append(Record(name=name, type=rtype, ttl=ttl_r, values=values))
     s.done()
@@ -570,7 +570,7 @@ def _cdn(s: _Section, dns: Dns, cert: Certificate, file: str) -> Cdn:
     origin_access = s.str("origin_access", "oai", choices=("oai", "oac"))
     comment = s.str("comment", "", allow_empty=True)
     if len(comment) > 128:
-        s.fail("comment", "at most 128 characters", f"{len(comment)} characters")
+        s.fail("comment", "at most 128 characters", Described(f"{len(comment)} characters"))
     price = s.str("price_class", "PriceClass_100", choices=PRICE_CLASSES)
     vpp = s.str("viewer_protocol_policy", "redirect-to-https", choices=VIEWER_POLICIES)
     tls = s.str("minimum_protocol_version", "TLSv1.2_2021", choices=TLS_VERSIONS)

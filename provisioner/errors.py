@@ -50,7 +50,13 @@ def _cause(cause: BaseException | str) -> str:
     return f"{type(cause).__name__}: {cause}"
 
 
+class Described(str):
+    """A 'found' that is a description (\"unknown key 'x'\"), shown as is rather than quoted."""
+
+
 def _show(value: object) -> str:
+    if isinstance(value, Described):
+        return str(value)
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, bool):
