@@ -62,6 +62,7 @@ def apply() -> None:
     _patch_cloudwatch()
     _patch_route53()
     _patch_iam()
+    _patch_cloudfront_cache_policies()
 
 
 # --------------------------------------------------------------------------- settings
@@ -778,3 +779,216 @@ def _patch_iam() -> None:
 
     Response.add_client_id_to_open_id_connect_provider = resp_add
     Response.remove_client_id_from_open_id_connect_provider = resp_remove
+
+
+# --------------------------------------------------------------------------- CloudFront cache policies
+
+
+def _patch_cloudfront_cache_policies() -> None:
+    """CloudFront cache policies (moto 5.2.1 has no such API), as the API reference describes them.
+
+    * CreateCachePolicy / GetCachePolicy / GetCachePolicyConfig / ListCachePolicies (Type
+      managed|custom, Marker/MaxItems) / UpdateCachePolicy / DeleteCachePolicy, with an ETag
+      that changes on every update and ``IfMatch`` checked (``PreconditionFailed``).
+    * ``CachePolicyAlreadyExists`` for a second custom policy with the same name;
+      ``NoSuchCachePolicy``; ``CachePolicyInUse`` when a distribution's behaviour names it;
+      ``IllegalDelete``/``IllegalUpdate`` for managed policies. The managed policy
+      CachingOptimized (658327ea-f89d-4fab-a63d-7e88639e58f6) is listed as Type=managed.
+    * Distributions: a ``CachePolicyId`` naming no policy is ``NoSuchCachePolicy``;
+      ``ForwardedValues`` together with ``CachePolicyId`` is ``InvalidArgument`` ("The parameter
+      ForwardedValues cannot be used when a cache policy is associated to the cache behavior.");
+      with a cache policy the behaviour's echo carries no ForwardedValues/MinTTL/DefaultTTL/MaxTTL
+      (moto fills in defaults for them).
+    """
+    import copy
+
+    from moto.cloudfront import models as cf_models
+    from moto.cloudfront import responses as cf_responses
+    from moto.cloudfront import urls as cf_urls
+    from moto.cloudfront.exceptions import CloudFrontException, InvalidIfMatchVersion
+    from moto.core.responses import ActionResult, EmptyResult
+
+    Backend = cf_models.CloudFrontBackend
+    Response = cf_responses.CloudFrontResponse
+    Behaviour = cf_models.DefaultCacheBehaviour
+    random_id = cf_models.random_id
+
+    def _err(code: str, message: str) -> Exception:
+        return CloudFrontException(code, message)
+
+    def no_such() -> Exception:
+        return _err("NoSuchCachePolicy", "The cache policy does not exist.")
+
+    managed_id = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    managed_config = {
+        "Comment": "Policy with caching enabled. Supports Gzip and Brotli compression.",
+        "Name": "Managed-CachingOptimized",
+        "DefaultTTL": 86400,
+        "MaxTTL": 31536000,
+        "MinTTL": 1,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": True,
+            "EnableAcceptEncodingBrotli": True,
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+        },
+    }
+
+    def _policies(backend: Any) -> dict[str, dict[str, Any]]:
+        if not hasattr(backend, "_sandbox_cache_policies"):
+            backend._sandbox_cache_policies = {
+                managed_id: {"id": managed_id, "type": "managed", "config": managed_config,
+                             "etag": random_id(), "modified": _now_iso()}
+            }
+        return backend._sandbox_cache_policies
+
+    def _norm_config(config: dict[str, Any]) -> dict[str, Any]:
+        config = copy.deepcopy(config or {})
+        for k in ("DefaultTTL", "MaxTTL", "MinTTL"):
+            if config.get(k) is not None:
+                config[k] = int(config[k])
+        return config
+
+    def _get(backend: Any, policy_id: Any) -> dict[str, Any]:
+        policy = _policies(backend).get(policy_id or "")
+        if policy is None:
+            raise no_such()
+        return policy
+
+    def _in_use(backend: Any, policy_id: str) -> bool:
+        for dist in backend.distributions.values():
+            cfg = dist.distribution_config
+            behaviours = [cfg.DefaultCacheBehavior] + list((cfg.CacheBehaviors or {}).get("Items") or [])
+            if any(getattr(b, "cache_policy_id", "") == policy_id for b in behaviours):
+                return True
+        return False
+
+    def _result(policy: dict[str, Any]) -> dict[str, Any]:
+        return {"Id": policy["id"], "LastModifiedTime": policy["modified"], "CachePolicyConfig": policy["config"]}
+
+    def resp_create(self: Any) -> ActionResult:
+        config = _norm_config(self._get_param("CachePolicyConfig", {}))
+        name = config.get("Name")
+        if any(p["config"].get("Name") == name for p in _policies(self.backend).values()):
+            raise _err("CachePolicyAlreadyExists", "A cache policy with this name already exists.")
+        policy_id = str(uuid.uuid4())
+        policy = {"id": policy_id, "type": "custom", "config": config, "etag": random_id(), "modified": _now_iso()}
+        _policies(self.backend)[policy_id] = policy
+        return ActionResult({
+            "CachePolicy": _result(policy),
+            "Location": f"https://cloudfront.amazonaws.com/2020-05-31/cache-policy/{policy_id}",
+            "ETag": policy["etag"],
+        })
+
+    def resp_get(self: Any) -> ActionResult:
+        policy = _get(self.backend, self._get_param("Id"))
+        return ActionResult({"CachePolicy": _result(policy), "ETag": policy["etag"]})
+
+    def resp_get_config(self: Any) -> ActionResult:
+        policy = _get(self.backend, self._get_param("Id"))
+        return ActionResult({"CachePolicyConfig": policy["config"], "ETag": policy["etag"]})
+
+    def resp_list(self: Any) -> ActionResult:
+        wanted = self._get_param("Type")
+        marker = self._get_param("Marker") or ""
+        max_items = _int_param(self._get_param("MaxItems"), 100)
+        items = [p for p in _policies(self.backend).values() if not wanted or p["type"] == wanted]
+        start = 0
+        if marker:
+            ids = [p["id"] for p in items]
+            start = ids.index(marker) + 1 if marker in ids else len(items)
+        page = items[start : start + max_items]
+        out: dict[str, Any] = {
+            "MaxItems": max_items,
+            "Quantity": len(page),
+            "Items": [{"Type": p["type"], "CachePolicy": _result(p)} for p in page] or None,
+        }
+        if start + max_items < len(items) and page:
+            out["NextMarker"] = page[-1]["id"]
+        return ActionResult({"CachePolicyList": out})
+
+    def resp_update(self: Any) -> ActionResult:
+        policy = _get(self.backend, self._get_param("Id"))
+        if_match = self._get_param("IfMatch")
+        if not if_match:
+            raise InvalidIfMatchVersion()
+        if if_match != policy["etag"]:
+            raise _err("PreconditionFailed",
+                       "The precondition given in one or more of the request-header fields evaluated to false.")
+        if policy["type"] == "managed":
+            raise _err("IllegalUpdate", "Managed cache policies cannot be updated.")
+        config = _norm_config(self._get_param("CachePolicyConfig", {}))
+        name = config.get("Name")
+        if any(p["config"].get("Name") == name and p is not policy for p in _policies(self.backend).values()):
+            raise _err("CachePolicyAlreadyExists", "A cache policy with this name already exists.")
+        policy.update(config=config, etag=random_id(), modified=_now_iso())
+        return ActionResult({"CachePolicy": _result(policy), "ETag": policy["etag"]})
+
+    def resp_delete(self: Any) -> ActionResult:
+        policy = _get(self.backend, self._get_param("Id"))
+        if_match = self._get_param("IfMatch")
+        if not if_match:
+            raise InvalidIfMatchVersion()
+        if if_match != policy["etag"]:
+            raise _err("PreconditionFailed",
+                       "The precondition given in one or more of the request-header fields evaluated to false.")
+        if policy["type"] == "managed":
+            raise _err("IllegalDelete", "Managed cache policies cannot be deleted.")
+        if _in_use(self.backend, policy["id"]):
+            raise _err("CachePolicyInUse", "Cannot delete the cache policy because it is attached to one or more cache behaviors.")
+        del _policies(self.backend)[policy["id"]]
+        return EmptyResult()
+
+    Response.create_cache_policy = resp_create
+    Response.get_cache_policy = resp_get
+    Response.get_cache_policy_config = resp_get_config
+    Response.list_cache_policies = resp_list
+    Response.update_cache_policy = resp_update
+    Response.delete_cache_policy = resp_delete
+
+    # -- behaviours: a cache policy excludes the legacy ForwardedValues and TTL settings --------
+    orig_behaviour_init = Behaviour.__init__
+
+    def behaviour_init(self: Any, config: dict[str, Any]) -> None:
+        policy_id = config.get("CachePolicyId") or ""
+        if policy_id and config.get("ForwardedValues"):
+            raise _err("InvalidArgument",
+                       "The parameter ForwardedValues cannot be used when a cache policy is associated to the cache behavior.")
+        orig_behaviour_init(self, config)
+        if policy_id:
+            self.forwarded_values = None
+            self.min_ttl = self.default_ttl = self.max_ttl = None
+
+    Behaviour.__init__ = behaviour_init
+
+    def check_policies(backend: Any, config: dict[str, Any]) -> None:
+        behaviours = [config.get("DefaultCacheBehavior") or {}]
+        behaviours += list(((config.get("CacheBehaviors") or {}).get("Items")) or [])
+        for b in behaviours:
+            policy_id = (b.get("CachePolicyId") if isinstance(b, dict) else None) or ""
+            if policy_id and policy_id not in _policies(backend):
+                raise no_such()
+
+    orig_create = Backend.create_distribution_with_tags
+    orig_update = Backend.update_distribution
+
+    def create_distribution_with_tags(self: Any, distribution_config: dict[str, Any], tags: Any):
+        check_policies(self, distribution_config)
+        return orig_create(self, distribution_config, tags)
+
+    def update_distribution(self: Any, dist_config: dict[str, Any], _id: str, if_match: Any):
+        check_policies(self, dist_config or {})
+        return orig_update(self, dist_config, _id, if_match)
+
+    Backend.create_distribution_with_tags = create_distribution_with_tags
+    Backend.update_distribution = update_distribution
+
+    dispatch = Response.dispatch
+    cf_urls.url_paths.update(
+        {
+            "{0}/2020-05-31/cache-policy$": dispatch,
+            "{0}/2020-05-31/cache-policy/(?P<cache_policy_id>[^/]+)$": dispatch,
+            "{0}/2020-05-31/cache-policy/(?P<cache_policy_id>[^/]+)/config$": dispatch,
+        }
+    )

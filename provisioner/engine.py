@@ -288,6 +288,9 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             continue
         ctx.forget()
         live = _step(ctx, r, "reading", lambda: r.read(ctx))
+        if live is not None:  # publish fresh outputs even when the re-read shows nothing to do
+            ctx.live[r.address] = live  # (e.g. acm_validation: absent at plan time, ISSUED by now)
+            ctx.outs[r.address] = r.outputs(ctx, live)
         desired = r.desired(ctx)
         if has_unknown(desired):
             raise StepError("applying", _label(r), f"a value it depends on is still unknown: {_unknowns(desired)}")
