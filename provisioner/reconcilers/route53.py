@@ -1,0 +1,339 @@
+"""Route53: the hosted zone (a data source) and the records we manage in it.
+
+- ``route53_zone.main``: looked up by ``dns.zone_id`` or by name (``list_hosted_zones_by_name``,
+  paginated; exact name, public zones only). Never created or deleted: a missing zone is a
+  PreconditionError during plan, before any change.
+- ``route53_record.acm_validation``: the certificate's DNS validation CNAMEs (deduplicated).
+- ``route53_record.alias_a`` / ``alias_aaaa``: aliases of the CDN names to the distribution
+  (hosted zone ``Z2FDTNDATAQYW2``, EvaluateTargetHealth false).
+- ``route53_record.extra.<name>.<type>``: plain records from ``[[dns.records]]``.
+
+Reads are batched: one ``list_resource_record_sets`` pagination over the zone, memoised and shared
+by every record resource. Names are normalised (lowercase, trailing dot, ``\\052`` -> ``*``), alias
+targets get a trailing dot, alias TTLs are ignored, plain values compare as a sorted list.
+Changes are UPSERTs (never CREATE: AWS refuses a CREATE of an existing record) in one change batch
+per resource, retried on ``PriorRequestNotComplete``, then waited on until INSYNC. Destroy deletes
+only the validation and alias records, with their exact current values.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .. import retry
+from ..aws import error_code
+from ..config import DesiredState, Record
+from ..errors import PreconditionError
+from ..model import Resource, Unknown, diff_fields
+
+ZONE = "route53_zone.main"
+CERT = "acm_certificate.cdn"
+DISTRIBUTION = "cloudfront_distribution.cdn"
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed hosted zone id of every CloudFront alias target
+INSYNC_TIMEOUT = 600
+
+_ESCAPE = re.compile(r"\\(\d{3})")
+
+
+def fqdn(name: str) -> str:
+    """Route53's canonical record name: lowercase, trailing dot, octal escapes (``\\052``) decoded."""
+    n = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name).lower()
+    return n if n.endswith(".") else n + "."
+
+
+def _show(name: str) -> str:
+    return name.rstrip(".")
+
+
+def _norm_value(rtype: str, value: str) -> str:
+    if rtype in ("CNAME", "NS"):
+        return fqdn(value)
+    if rtype in ("A", "AAAA"):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            return value
+    return value
+
+
+def normalise(rrset: dict) -> dict:
+    """A live record set in the shape desired values use."""
+    alias = rrset.get("AliasTarget")
+    if alias:  # an alias carries no TTL of its own (the sandbox echoes "TTL": 0): ignored
+        return {"alias": {
+            "dns_name": fqdn(alias["DNSName"]),
+            "hosted_zone_id": alias["HostedZoneId"].split("/")[-1],
+            "evaluate_target_health": bool(alias.get("EvaluateTargetHealth", False)),
+        }}
+    rtype = rrset["Type"]
+    return {"ttl": rrset.get("TTL"),
+            "values": sorted(_norm_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", []))}
+
+
+def _to_aws(name: str, rtype: str, value: dict) -> dict:
+    rr: dict[str, Any] = {"Name": name, "Type": rtype}
+    if "alias" in value:
+        a = value["alias"]
+        rr["AliasTarget"] = {"HostedZoneId": a["hosted_zone_id"], "DNSName": a["dns_name"],
+                             "EvaluateTargetHealth": a["evaluate_target_health"]}
+    else:
+        rr["TTL"] = value["ttl"]
+        rr["ResourceRecords"] = [{"Value": v} for v in value["values"]]
+    return rr
+
+
+def _exact(rrset: dict) -> dict:
+    """The record set as it is live, for a DELETE (which must match exactly)."""
+    rr = {k: rrset[k] for k in ("Name", "Type", "SetIdentifier") if k in rrset}
+    if rrset.get("AliasTarget"):
+        rr["AliasTarget"] = rrset["AliasTarget"]
+    else:
+        rr["TTL"] = rrset["TTL"]
+        rr["ResourceRecords"] = rrset.get("ResourceRecords", [])
+    return rr
+
+
+def zone_records(ctx, zone_id: str) -> dict[tuple[str, str], dict]:
+    """Every simple record set in the zone by (name, type): one paginated listing per step."""
+
+    def fetch() -> dict[tuple[str, str], dict]:
+        r53 = ctx.client("route53")
+        out: dict[tuple[str, str], dict] = {}
+        for page in r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+            for rr in page.get("ResourceRecordSets", []):
+                if "SetIdentifier" in rr:  # routing-policy records: never ours
+                    continue
+                out.setdefault((fqdn(rr["Name"]), rr["Type"]), rr)
+        return out
+
+    return ctx.memo(("route53_records", zone_id), fetch)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class HostedZone(Resource):
+    service = "Route53 hosted zone"
+    address = ZONE
+    data_source = True
+
+    def __init__(self, desired: DesiredState):
+        self.zone = desired.dns.zone
+        self.zone_id = desired.dns.zone_id
+        self.source = desired.source
+
+    def desired(self, ctx) -> dict:
+        return {"name": self.zone}
+
+    def read(self, ctx) -> dict | None:
+        r53 = ctx.client("route53")
+        want = fqdn(self.zone)
+        if self.zone_id:
+            try:
+                z = r53.get_hosted_zone(Id=self.zone_id)["HostedZone"]
+            except ClientError as e:
+                if error_code(e) == "NoSuchHostedZone":
+                    raise PreconditionError(
+                        f"hosted zone {self.zone_id} (dns.zone_id in {self.source}) does not exist in this "
+                        "account; the tool never creates it") from None
+                raise
+            if fqdn(z["Name"]) != want:
+                raise PreconditionError(
+                    f"hosted zone {self.zone_id} is named {_show(z['Name'])!r}, but dns.zone = {self.zone!r}")
+            if z.get("Config", {}).get("PrivateZone"):
+                raise PreconditionError(
+                    f"hosted zone {self.zone_id} ({self.zone}) is private; DNS validation and the CDN "
+                    "aliases need the public zone")
+            return {"id": z["Id"].split("/")[-1], "name": self.zone}
+
+        found: list[dict] = []
+        kwargs: dict[str, str] = {"DNSName": want}
+        done = False
+        while not done:
+            page = r53.list_hosted_zones_by_name(**kwargs)
+            for z in page.get("HostedZones", []):
+                if fqdn(z["Name"]) != want:  # zones come sorted by name: past ours, stop
+                    done = True
+                    break
+                if not z.get("Config", {}).get("PrivateZone"):
+                    found.append(z)
+            if not page.get("IsTruncated") or not page.get("NextDNSName"):
+                break
+            kwargs = {"DNSName": page["NextDNSName"], "HostedZoneId": page["NextHostedZoneId"]}
+        if not found:
+            raise PreconditionError(
+                f"hosted zone {self.zone!r} (dns.zone in {self.source}) was not found as a public zone "
+                "in this account; it must exist already (the tool never creates it)")
+        if len(found) > 1:
+            ids = ", ".join(z["Id"].split("/")[-1] for z in found)
+            raise PreconditionError(
+                f"{len(found)} public hosted zones are named {self.zone!r} ({ids}); "
+                "set dns.zone_id to the one to use")
+        z = found[0]
+        return {"id": z["Id"].split("/")[-1], "name": self.zone}
+
+    def outputs(self, ctx, live: dict) -> dict:
+        return {"id": live["id"], "name": live["name"]}
+
+
+class RecordSet(Resource):
+    """Records of one type in the zone, by name: desired ``{"records": {name: value}}``."""
+
+    service = "Route53 record"
+    rtype = ""
+    #: when none of the records exist: report each missing name as a field (True) or the whole
+    #: resource as absent, i.e. "create" (False)
+    report_missing_names = False
+
+    def wanted(self, ctx) -> dict[str, dict] | Unknown:
+        """fqdn -> normalised desired value (or Unknown when the names are not known yet)."""
+        raise NotImplementedError
+
+    def names(self, ctx) -> list[str] | Unknown:
+        w = self.wanted(ctx)
+        return w if isinstance(w, Unknown) else list(w)
+
+    def desired(self, ctx) -> dict:
+        w = self.wanted(ctx)
+        if isinstance(w, Unknown):
+            return {"records": w}
+        return {"records": {_show(n): v for n, v in w.items()}}
+
+    def _zone_id(self, ctx) -> str | Unknown:
+        return ctx.out(ZONE, "id")
+
+    def read(self, ctx) -> dict | None:
+        zone_id = self._zone_id(ctx)
+        names = self.names(ctx)
+        if isinstance(zone_id, Unknown) or isinstance(names, Unknown):
+            return None
+        sets = zone_records(ctx, zone_id)
+        found = {_show(n): normalise(sets[(n, self.rtype)]) for n in names if (n, self.rtype) in sets}
+        return {"records": found} if found or self.report_missing_names else None
+
+    def _change(self, ctx, changes: list[dict]) -> None:
+        if not changes:
+            return
+        r53 = ctx.client("route53")
+        zone_id = self._zone_id(ctx)
+        batch = {"Comment": f"provision {ctx.desired.stack.name}: {self.address}", "Changes": changes}
+        resp = retry.call("route53_prior_request",
+                          lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch))
+        ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
+                     delay=5, timeout=INSYNC_TIMEOUT, Id=resp["ChangeInfo"]["Id"])
+
+    def create(self, ctx, desired: dict) -> None:
+        self.update(ctx, desired, {"records": {}}, ())
+
+    def update(self, ctx, desired: dict, live: dict, changes) -> None:
+        have = live.get("records") or {}
+        upserts = []
+        for name, value in desired["records"].items():
+            if name not in have or diff_fields(value, have[name]):  # only what differs
+                upserts.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
+        self._change(ctx, upserts)
+
+    def delete(self, ctx, live: dict) -> None:
+        sets = zone_records(ctx, self._zone_id(ctx))  # read right before (the engine just re-read)
+        deletes = [{"Action": "DELETE", "ResourceRecordSet": _exact(sets[(fqdn(n), self.rtype)])}
+                   for n in sorted(live.get("records") or {}) if (fqdn(n), self.rtype) in sets]
+        self._change(ctx, deletes)
+
+
+class ValidationRecords(RecordSet):
+    address = "route53_record.acm_validation"
+    depends_on = (CERT, ZONE)
+    rtype = "CNAME"
+    # The records of an existing certificate: a deleted one is drift naming the record, not a
+    # resource to create. (While the certificate does not exist, read() returns None: create.)
+    report_missing_names = True
+
+    def __init__(self, desired: DesiredState):
+        self.ttl = desired.dns.validation_record_ttl
+
+    def wanted(self, ctx):
+        recs = ctx.out(CERT, "validation_records")
+        if isinstance(recs, Unknown):
+            return recs
+        out: dict[str, dict] = {}
+        for r in recs:  # deduplicated: a wildcard SAN shares its base name's record
+            if r["type"] != self.rtype:  # pragma: no cover - ACM DNS validation is always CNAME
+                continue
+            name = fqdn(r["name"])
+            v = out.setdefault(name, {"ttl": self.ttl, "values": []})
+            val = _norm_value("CNAME", r["value"])
+            if val not in v["values"]:
+                v["values"] = sorted([*v["values"], val])
+        return out
+
+    def owned(self, ctx, live: dict) -> bool:
+        # Records carry no tags: ours when they are the validation records of our certificate.
+        clive = ctx.live.get(CERT)
+        if not clive or not ctx.resources[CERT].owned(ctx, clive):
+            return False
+        want = self.desired(ctx)["records"]
+        return not isinstance(want, Unknown) and all(
+            not diff_fields(want.get(n, {}), v) and n in want for n, v in (live.get("records") or {}).items())
+
+
+class AliasRecords(RecordSet):
+    depends_on = (ZONE, DISTRIBUTION)
+
+    def __init__(self, desired: DesiredState, rtype: str):
+        self.rtype = rtype
+        self.address = f"route53_record.alias_{rtype.lower()}"
+        self.aliases = desired.cdn.aliases
+
+    def _target(self, ctx) -> dict:
+        domain = ctx.out(DISTRIBUTION, "domain_name")
+        return {"dns_name": domain if isinstance(domain, Unknown) else fqdn(domain),
+                "hosted_zone_id": CLOUDFRONT_ZONE_ID, "evaluate_target_health": False}
+
+    def wanted(self, ctx):
+        target = self._target(ctx)
+        return {fqdn(a): {"alias": dict(target)} for a in self.aliases}
+
+    def owned(self, ctx, live: dict) -> bool:
+        # Ours when every record points at our distribution (records carry no tags).
+        domain = ctx.out(DISTRIBUTION, "domain_name")
+        if isinstance(domain, Unknown):
+            return False
+        return all(v.get("alias", {}).get("dns_name") == fqdn(domain) for v in (live.get("records") or {}).values())
+
+
+class ExtraRecord(RecordSet):
+    """A plain record from [[dns.records]]. Kept on destroy (it may predate the tool)."""
+
+    depends_on = (ZONE,)
+    retain_on_destroy = True
+
+    def __init__(self, rec: Record):
+        self.rec = rec
+        self.rtype = rec.type
+        self.address = f"route53_record.extra.{rec.name}.{rec.type}"
+
+    def wanted(self, ctx):
+        return {fqdn(self.rec.name): {"ttl": self.rec.ttl,
+                                      "values": sorted(_norm_value(self.rtype, v) for v in self.rec.values)}}
+
+
+def cloudfront_managed() -> bool:
+    """The alias targets come from the CloudFront reconciler; without it they can never be applied."""
+    return importlib.util.find_spec(f"{__package__}.cloudfront") is not None
+
+
+def alias_resources(desired: DesiredState) -> list[Resource]:
+    return [AliasRecords(desired, t) for t in desired.dns.alias_records]
+
+
+def resources(desired: DesiredState, *, aliases: bool | None = None) -> list[Resource]:
+    out: list[Resource] = [HostedZone(desired), ValidationRecords(desired)]
+    if aliases if aliases is not None else cloudfront_managed():
+        out.extend(alias_resources(desired))
+    out.extend(ExtraRecord(r) for r in desired.dns.records)
+    return out
