@@ -117,12 +117,23 @@ def plan(
 def drift(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     json_out: bool = JsonOpt, log_format: str = LogOpt,
+    publish_metric: bool = typer.Option(
+        False, "--publish-metric",
+        help="Also put the count of drifted resources to CloudWatch (Provision/Drift DriftedResources, "
+             "dimension Stack); the only write drift ever makes."),
 ) -> None:
-    """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error."""
+    """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
+
+    Quiet when clean: one summary line. On drift: resource, field, expected, actual.
+    """
     from . import render
 
     try:
-        _ctx, _res, p = _run_plan(file, profile, region, log_format)
+        ctx, _res, p = _run_plan(file, profile, region, log_format)
+        if publish_metric:
+            from .ops import publish_drift_metric
+
+            publish_drift_metric(ctx, p)
     except ProvisionError as e:
         raise _fail(e)
     _echo(render.to_json(render.drift_json(p)) if json_out else render.drift_text(p))
@@ -132,7 +143,12 @@ def drift(
 
 @app.command()
 def apply(
-    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    plan_file: Optional[str] = typer.Argument(
+        None, metavar="[PLAN]", help="A plan saved with `provision plan -o PLAN`: apply exactly it (no question); "
+                                     "refused if the desired file or live state moved since."),
+    file: Optional[str] = typer.Option(None, "-f", "--file",
+                                       help="Desired state file (default: desired_state.toml, or the saved plan's)."),
+    profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
     log_format: str = LogOpt,
@@ -142,27 +158,242 @@ def apply(
 
     try:
         _setup(log_format)
-        desired = _load(file)
+        saved = None
+        if plan_file is not None:
+            from .ops import load_saved_plan
+
+            saved = load_saved_plan(plan_file)
+        desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
         ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
         _check_account(ctx)
-        p = engine.plan(ctx, resources, unmanaged)
+        if saved is not None and saved.mode == "destroy":
+            p = engine.destroy_plan(ctx, resources)
+        else:
+            p = engine.plan(ctx, resources, unmanaged)
+        if saved is not None:
+            from .ops import stale_reasons
+
+            moved = stale_reasons(saved, p)
+            if moved:
+                raise ProvisionError(
+                    f"refusing to apply {plan_file}: it is stale; make a new plan.\n  " + "\n  ".join(moved))
+            p = saved
         _echo(render.plan_text(p))
         if not p.has_changes:
             return
-        if not auto_approve:
-            if not sys.stdin.isatty():
-                raise ProvisionError("refusing to apply without confirmation: no terminal; pass --auto-approve")
-            answer = typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
-            if answer.strip() != "yes":
-                _echo("Apply cancelled.")
-                raise typer.Exit(EXIT_ERROR)
+        if not auto_approve and saved is None:
+            _confirm("Apply these changes?", "--auto-approve")
         result = engine.apply(ctx, p, resources)
     except ProvisionError as e:
         raise _fail(e)
-    _echo(f"Apply complete: {len(result.done)} resources changed.")
+    verb = "deleted" if p.mode == "destroy" else "changed"
+    _echo(f"Apply complete: {len(result.done)} resources {verb}.")
     if result.unconverged:
         _echo("Warning: not converged yet (AWS may still be propagating): "
               + ", ".join(c.address for c in result.unconverged), err=True)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm(question: str, flag: str) -> None:
+    if not _interactive():
+        raise ProvisionError(f"refusing without confirmation: no terminal; pass {flag}")
+    answer = typer.prompt(f"{question} Only 'yes' is accepted", default="", show_default=False)
+    if answer.strip() != "yes":
+        _echo("Cancelled.")
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def destroy(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    force: bool = typer.Option(False, "--force", help="Do not ask for confirmation."),
+    log_format: str = LogOpt,
+) -> None:
+    """Delete what this stack owns, in reverse dependency order. Shows the plan and asks.
+
+    Always retained: the buildcache bucket and its data (retention policy), anything not tagged
+    provision:stack=<stack name>, and the hosted zone. Exit 0: done or nothing to do, 1: refused/error.
+    """
+    from . import engine, render
+
+    try:
+        _setup(log_format)
+        desired = _load(file)
+        ctx, resources, _unmanaged = _session(desired, profile, region)
+        _check_account(ctx)
+        p = engine.destroy_plan(ctx, resources)
+        _echo(render.plan_text(p))
+        if not p.has_changes:
+            return
+        if not force:
+            _confirm(f"Destroy {p.counts()['delete']} resources of stack {desired.stack.name!r}?", "--force")
+        result = engine.apply(ctx, p, resources)
+    except ProvisionError as e:
+        raise _fail(e)
+    _echo(f"Destroy complete: {len(result.done)} resources deleted.")
+
+
+@app.command()
+def outputs(
+    name: Optional[str] = typer.Argument(None, help="Print only this output's value (for scripts)."),
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, log_format: str = LogOpt,
+) -> None:
+    """The desired state's [outputs], read from live AWS. Read-only.
+
+    Exit 0: every output has a value; 2: some resource is not created yet (null / "(not created)"); 1: error.
+    """
+    from . import engine, render
+    from .ops import outputs_text
+
+    try:
+        ctx, _res, _p = _run_plan(file, profile, region, log_format)
+        values = engine.outputs(ctx)
+        if name is not None and name not in values:
+            raise ProvisionError(f"no output {name!r}; outputs are: {', '.join(values) or '(none)'}")
+    except ProvisionError as e:
+        raise _fail(e)
+    if name is not None:
+        values = {name: values[name]}
+        _echo(render.to_json(values[name]) if json_out else ("" if values[name] is None else str(values[name])))
+    else:
+        _echo(render.to_json(values) if json_out else outputs_text(values))
+    if any(v is None for v in values.values()):
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command()
+def show(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    offline: bool = typer.Option(False, "--offline", help="No AWS call: values from other resources show as "
+                                                          "(known after apply)."),
+) -> None:
+    """The fully resolved desired state (the seed's synth): every value as it will be sent. Read-only."""
+    from . import render
+    from .ops import show_data, show_text
+
+    try:
+        if offline:
+            _setup(log_format)
+            desired = _load(file)
+            from .engine import Context
+            from .reconcilers import build
+
+            resources, _un = build(desired)
+            ctx = Context(desired, None)
+            ctx.resources = {r.address: r for r in resources}
+        else:
+            ctx, resources, _p = _run_plan(file, profile, region, log_format)
+        data = show_data(ctx, resources, offline=offline)
+    except ProvisionError as e:
+        raise _fail(e)
+    _echo(render.to_json(data) if json_out else show_text(data).rstrip("\n"))
+
+
+@app.command()
+def preflight(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, log_format: str = LogOpt,
+) -> None:
+    """Check before any change (the seed's bootstrap): credentials, account, region, hosted zone.
+
+    Read-only. Exit 0: all checks pass, 1: a check failed.
+    """
+    from . import render
+    from .ops import checks_text
+    from .ops import preflight as run_checks
+
+    try:
+        _setup(log_format)
+        desired = _load(file)
+        ctx, _resources, unmanaged = _session(desired, profile, region)
+        checks = run_checks(desired, ctx.aws, unmanaged)
+    except ProvisionError as e:
+        raise _fail(e)
+    ok = all(c.ok for c in checks)
+    if json_out:
+        _echo(render.to_json({"format_version": 1, "ok": ok, "checks": [c.to_json() for c in checks]}))
+    else:
+        _echo(checks_text(checks))
+    if not ok:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def policy(
+    read_only: bool = typer.Option(False, "--read-only", help="What plan, drift (with --publish-metric), "
+                                                              "outputs, show and preflight need."),
+    apply_: bool = typer.Option(False, "--apply", help="What apply and destroy need (includes --read-only)."),
+    file: str = FileOpt,
+) -> None:
+    """Print the least-privilege IAM policy (JSON) for running provision. No AWS call is made."""
+    from . import iam_actions, render
+
+    if read_only == apply_:
+        raise _fail(ProvisionError("choose one of --read-only or --apply"))
+    try:
+        desired = _load(file)
+    except ProvisionError as e:
+        raise _fail(e)
+    _echo(render.to_json(iam_actions.policy_document(desired, "apply" if apply_ else "read-only")))
+
+
+@app.command()
+def sandbox(
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (default: a free one)."),
+    zone: str = typer.Option("vantagecompute.ai", "--zone", help="Hosted zone to create as a fixture."),
+) -> None:
+    """Run the AWS-faithful sandbox (patched moto) on 127.0.0.1 until SIGINT/SIGTERM.
+
+    Prints the `export ...` lines that point this tool (and any AWS SDK) at it.
+    """
+    import signal
+    import threading
+
+    from .sandbox import SandboxError, Server, create_fixtures, sandbox_env
+
+    try:
+        server = Server(port=port).start()
+    except SandboxError as e:
+        raise _fail(e)
+    stop = threading.Event()
+
+    def _stop(_signum, _frame) -> None:
+        stop.set()
+
+    old = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        zone_id = create_fixtures(server.url, zone)
+        _echo(f"# provision sandbox: patched moto on {server.url} (hosted zone {zone}: {zone_id})")
+        for k, v in sandbox_env(server.url).items():
+            _echo(f"export {k}={v}")
+        _echo("# serving until Ctrl-C (SIGINT) or SIGTERM")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        server.stop()
+    _echo("# sandbox stopped", err=True)
+
+
+@app.command()
+def demo(
+    file: str = typer.Option("", "-f", "--file", help="Desired state file (default: the repository's desired_state.toml)."),
+) -> None:
+    """The whole workflow in one run against an embedded sandbox: plan, apply, plan (no changes),
+    an out-of-band change, drift (exit 2), apply to repair, drift clean, outputs.
+
+    Never touches real AWS. Exit 0 when every step behaved as expected, 1 otherwise.
+    """
+    from .demo import run
+
+    raise typer.Exit(run(file or None))
 
 
 def main() -> None:  # console script

@@ -1,0 +1,155 @@
+"""The least-privilege IAM policy for running provision, and the table it is built from.
+
+``READ_ONLY`` and ``APPLY`` are checked in, not computed at run time: ``tests/test_cli_policy.py``
+records every boto3 operation that plan/drift/outputs/show/preflight (read-only) and apply/destroy
+make against the sandbox, maps each to its IAM action(s) with :func:`actions_for`, and fails naming
+any action missing here. So the table stays true when a reconciler starts calling something new.
+
+Operation -> action: ``<service prefix>:<OperationName>`` except where IAM names the permission
+differently (``EXCEPTIONS``; from the Service Authorization Reference, "Actions, resources, and
+condition keys for Amazon S3" etc.). Some calls need two permissions (creating with tags needs the
+tagging permission too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: boto3 service name -> IAM service prefix, where they differ
+PREFIX = {"resourcegroupstaggingapi": "tag"}
+
+#: (service, operation) -> IAM actions, where it is not "<prefix>:<operation>"
+EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    # S3: bucket sub-resources are named after the configuration, not the API operation.
+    ("s3", "HeadBucket"): ("s3:ListBucket",),
+    ("s3", "ListObjects"): ("s3:ListBucket",),
+    ("s3", "ListObjectsV2"): ("s3:ListBucket",),
+    ("s3", "ListObjectVersions"): ("s3:ListBucketVersions",),
+    ("s3", "ListBuckets"): ("s3:ListAllMyBuckets",),
+    ("s3", "HeadObject"): ("s3:GetObject",),
+    ("s3", "DeleteObjects"): ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    ("s3", "GetBucketEncryption"): ("s3:GetEncryptionConfiguration",),
+    ("s3", "PutBucketEncryption"): ("s3:PutEncryptionConfiguration",),
+    ("s3", "DeleteBucketEncryption"): ("s3:PutEncryptionConfiguration",),
+    ("s3", "GetBucketLifecycleConfiguration"): ("s3:GetLifecycleConfiguration",),
+    ("s3", "GetBucketLifecycle"): ("s3:GetLifecycleConfiguration",),
+    ("s3", "PutBucketLifecycleConfiguration"): ("s3:PutLifecycleConfiguration",),
+    ("s3", "DeleteBucketLifecycle"): ("s3:PutLifecycleConfiguration",),
+    ("s3", "GetPublicAccessBlock"): ("s3:GetBucketPublicAccessBlock",),
+    ("s3", "PutPublicAccessBlock"): ("s3:PutBucketPublicAccessBlock",),
+    ("s3", "DeletePublicAccessBlock"): ("s3:PutBucketPublicAccessBlock",),
+    ("s3", "DeleteBucketTagging"): ("s3:PutBucketTagging",),
+    ("s3", "DeleteBucketOwnershipControls"): ("s3:PutBucketOwnershipControls",),
+    ("s3", "GetBucketPolicyStatus"): ("s3:GetBucketPolicyStatus",),
+    # CloudFront: creating with tags needs TagResource as well.
+    ("cloudfront", "CreateDistributionWithTags"): ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
+    ("cloudfront", "UpdateDistributionWithStagingConfig"): ("cloudfront:UpdateDistribution",),
+    # ACM: RequestCertificate with Tags needs AddTagsToCertificate.
+    ("acm", "RequestCertificate"): ("acm:RequestCertificate", "acm:AddTagsToCertificate"),
+    # IAM: creating with Tags needs the Tag* permission of that resource type.
+    ("iam", "CreateRole"): ("iam:CreateRole", "iam:TagRole"),
+    ("iam", "CreateUser"): ("iam:CreateUser", "iam:TagUser"),
+    ("iam", "CreateOpenIDConnectProvider"): ("iam:CreateOpenIDConnectProvider", "iam:TagOpenIDConnectProvider"),
+    ("iam", "CreatePolicy"): ("iam:CreatePolicy", "iam:TagPolicy"),
+    # SNS / CloudWatch: creating with Tags needs TagResource.
+    ("sns", "CreateTopic"): ("sns:CreateTopic", "sns:TagResource"),
+    ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"),
+    # STS: GetCallerIdentity needs no permission (it cannot be denied).
+    ("sts", "GetCallerIdentity"): (),
+}
+
+
+def actions_for(service: str, operation: str) -> tuple[str, ...]:
+    """The IAM actions one boto3 operation needs."""
+    key = (service, operation)
+    if key in EXCEPTIONS:
+        return EXCEPTIONS[key]
+    return (f"{PREFIX.get(service, service)}:{operation}",)
+
+
+# ---- the checked-in table (kept true by tests/test_cli_policy.py) -------------------------------
+
+#: plan, drift, outputs, show, preflight: reads only (PutMetricData is a separate, conditioned statement)
+READ_ONLY: frozenset[str] = frozenset({
+    "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
+    "cloudfront:GetCachePolicyConfig", "cloudfront:GetCloudFrontOriginAccessIdentity",
+    "cloudfront:GetCloudFrontOriginAccessIdentityConfig", "cloudfront:GetDistribution",
+    "cloudfront:GetDistributionConfig", "cloudfront:GetMonitoringSubscription",
+    "cloudfront:GetOriginAccessControlConfig", "cloudfront:ListCachePolicies",
+    "cloudfront:ListCloudFrontOriginAccessIdentities", "cloudfront:ListDistributions",
+    "cloudfront:ListOriginAccessControls", "cloudfront:ListTagsForResource",
+    "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "iam:GetLoginProfile", "iam:GetOpenIDConnectProvider", "iam:GetRole", "iam:GetRolePolicy", "iam:GetUser",
+    "iam:GetUserPolicy", "iam:ListAccessKeys", "iam:ListAttachedRolePolicies",
+    "iam:ListAttachedUserPolicies", "iam:ListGroupsForUser", "iam:ListInstanceProfilesForRole",
+    "iam:ListMFADevices", "iam:ListOpenIDConnectProviders", "iam:ListRolePolicies", "iam:ListRoles",
+    "iam:ListUserPolicies",
+    "route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZonesByName",
+    "route53:ListResourceRecordSets",
+    "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+    "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
+    "tag:GetResources",
+})
+
+#: what apply and destroy need on top of READ_ONLY
+APPLY: frozenset[str] = frozenset({
+    "acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RequestCertificate",
+    "cloudfront:CreateCachePolicy", "cloudfront:CreateCloudFrontOriginAccessIdentity",
+    "cloudfront:CreateDistribution", "cloudfront:CreateMonitoringSubscription",
+    "cloudfront:CreateOriginAccessControl", "cloudfront:DeleteCachePolicy",
+    "cloudfront:DeleteCloudFrontOriginAccessIdentity", "cloudfront:DeleteDistribution",
+    "cloudfront:DeleteMonitoringSubscription", "cloudfront:DeleteOriginAccessControl",
+    "cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:UpdateCachePolicy",
+    "cloudfront:UpdateCloudFrontOriginAccessIdentity", "cloudfront:UpdateDistribution",
+    "cloudfront:UpdateOriginAccessControl",
+    "cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
+    "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
+    "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
+    "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
+    "iam:UpdateRole", "iam:UpdateUser",
+    "route53:ChangeResourceRecordSets",
+    "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
+    "sns:UntagResource",
+})
+
+#: drift --publish-metric: the one write a read-only role may make, limited to our namespace
+PUBLISH_METRIC = "cloudwatch:PutMetricData"
+
+#: object-level S3 actions (Resource arn:aws:s3:::bucket/*); other s3 actions are bucket-level
+_S3_OBJECT = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"}
+_S3_ACCOUNT = {"s3:ListAllMyBuckets"}
+
+
+def policy_document(desired: Any, mode: str) -> dict:
+    """The IAM policy (identity-based) to run provision in ``mode`` ("read-only" or "apply")."""
+    from .ops import METRIC_NAMESPACE
+
+    actions = set(READ_ONLY) | (set(APPLY) if mode == "apply" else set())
+    buckets = sorted({desired.buildcache.name, desired.logs.name})
+    s3_bucket = sorted(a for a in actions if a.startswith("s3:") and a not in _S3_OBJECT | _S3_ACCOUNT)
+    s3_object = sorted(a for a in actions if a in _S3_OBJECT)
+    s3_account = sorted(a for a in actions if a in _S3_ACCOUNT)
+    other = sorted(a for a in actions if not a.startswith("s3:"))
+    statements = []
+    if s3_bucket:
+        statements.append({"Sid": "S3Buckets", "Effect": "Allow", "Action": s3_bucket,
+                           "Resource": [f"arn:aws:s3:::{b}" for b in buckets]})
+    if s3_object:
+        statements.append({"Sid": "S3Objects", "Effect": "Allow", "Action": s3_object,
+                           "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets]})
+    if s3_account:
+        statements.append({"Sid": "S3Account", "Effect": "Allow", "Action": s3_account, "Resource": "*"})
+    if other:
+        statements.append({"Sid": "ApplyStack" if mode == "apply" else "ReadStack", "Effect": "Allow",
+                           "Action": other, "Resource": "*"})
+    statements.append({"Sid": "PublishDriftMetric", "Effect": "Allow", "Action": PUBLISH_METRIC, "Resource": "*",
+                       "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}})
+    return {"Version": "2012-10-17", "Statement": statements}
