@@ -309,6 +309,26 @@ def test_out_of_band_change_is_drift_and_apply_repairs_it(converged, cli, change
     assert again.mutating == []
 
 
+@pytest.mark.parametrize("pattern,repl,field", [
+    (r'^description = .*$', 'description = "new words"', "description"),
+    (r'^max_session_duration = .*$', "max_session_duration = 7200", "max_session_duration"),
+], ids=["description", "max-session-duration"])
+def test_changed_desired_role_setting_is_one_update_role_keeping_the_other(converged, cli, desired_file,
+                                                                           pattern, repl, field):
+    """UpdateRole resets an omitted MaxSessionDuration to one hour (API reference): send both."""
+    before = converged.get_role(RoleName=ROLE)["Role"]
+    _edit(desired_file, pattern, repl)
+    p = cli("plan", "--json")
+    role = next(c for c in json.loads(p.output)["changes"] if c["address"] == "iam_role.github_actions")
+    assert [f["path"] for f in role["fields"]] == [field]
+    a = apply(cli)
+    assert a.mutating == ["iam:UpdateRole"]
+    after = converged.get_role(RoleName=ROLE)["Role"]
+    other = "MaxSessionDuration" if field == "description" else "Description"
+    assert after[other] == before[other]
+    assert cli("plan").code == 0
+
+
 def test_drift_names_the_statement_field_not_two_blobs(converged, cli):
     _add_action(converged)
     d = cli("drift", "--json")

@@ -369,13 +369,11 @@ class GithubRole(Resource):
             retry.call("iam_propagation", lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=body))
         if "policy" in top:
             self._put_policy(ctx, desired)
-        role_fields: dict[str, Any] = {}
-        if "max_session_duration" in top:
-            role_fields["MaxSessionDuration"] = desired["max_session_duration"]
-        if "description" in top:
-            role_fields["Description"] = desired["description"]
-        if role_fields:
-            iam.update_role(RoleName=name, **role_fields)
+        if top & {"max_session_duration", "description"}:
+            # Always both: the UpdateRole API reference says an omitted MaxSessionDuration is reset
+            # to one hour (and the sandbox also clears an omitted Description). One call.
+            iam.update_role(RoleName=name, MaxSessionDuration=desired["max_session_duration"],
+                            Description=desired["description"])
         if "tags" in top:
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
