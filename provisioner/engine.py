@@ -215,7 +215,8 @@ def _change_for(ctx: Context, r: Resource) -> Change:
         fields = tuple(FieldChange(f.path, None, f.new, "ADD") for f in r.diff(desired, {}))
         return Change(r.address, CREATE, fields, fingerprint=fp)
     fields = tuple(r.diff(desired, live))
-    return Change(r.address, UPDATE if fields else NOOP, fields, fingerprint=fp)
+    replaces = any(f.kind == "NOTE" and f.path == "replace" for f in fields)  # a "replace" note: destructive
+    return Change(r.address, UPDATE if fields else NOOP, fields, destructive=replaces, fingerprint=fp)
 
 
 def plan(ctx: Context, resources: list[Resource], unmanaged: list[str] | None = None) -> Plan:

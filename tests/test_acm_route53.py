@@ -381,7 +381,9 @@ def test_san_change_is_a_destructive_replacement_keeping_the_old_certificate(aws
     paths = {f["path"]: f for f in c["fields"]}
     assert paths["subject_alternative_names"]["expected"] == [f"www.{DOMAIN}"]
     assert paths["replace"]["kind"] == "NOTE" and "replacement" in paths["replace"]["expected"]
-    assert "forces replacement" in cli("plan").output
+    assert c["destructive"] is True
+    text = cli("plan").output
+    assert "~ acm_certificate.cdn  will be updated in place  # DESTRUCTIVE" in text and "forces replacement" in text
 
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
