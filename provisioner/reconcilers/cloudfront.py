@@ -55,7 +55,7 @@ from .. import retry
 from ..aws import error_code
 from ..config import DesiredState
 from ..errors import PreconditionError, ProvisionError
-from ..model import FieldChange, Resource, Unknown, diff_fields, has_unknown
+from ..model import FieldChange, Resource, Unknown, diff_fields
 
 OAI_ADDR = "cloudfront_oai.buildcache"
 OAC_ADDR = "cloudfront_oac.buildcache"
@@ -789,4 +789,4 @@ def resources(desired: DesiredState) -> list[Resource]:
     return out
 
 
-__all__ = ["OriginAccessIdentity", "OriginAccessControl", "CachePolicy", "Distribution", "resources", "has_unknown"]
+__all__ = ["OriginAccessIdentity", "OriginAccessControl", "CachePolicy", "Distribution", "resources"]
