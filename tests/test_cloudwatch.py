@@ -32,6 +32,7 @@ class StandInDistribution(Resource):
 
     address = "cloudfront_distribution.cdn"
     service = "CloudFront distribution (test stand-in)"
+    retain_on_destroy = True
 
     def desired(self, ctx) -> dict:
         return {"comment": STANDIN_COMMENT}
@@ -293,6 +294,16 @@ def test_additional_metrics_off_deletes_the_subscription(applied, stack, cli, de
     res = cli("apply", "--auto-approve")
     assert res.mutating == ["cloudfront:DeleteMonitoringSubscription"]
     assert cli("plan").code == 0
+
+
+def test_destroy_deletes_only_what_carries_our_tag(applied, stack, cli):
+    cw = stack.client("cloudwatch")
+    cw.untag_resource(ResourceARN=describe(stack, LOW)["AlarmArn"], TagKeys=["provision:stack"])  # not ours now
+    res = cli("destroy", "--force")
+    assert res.code == 0, res.output
+    assert mutating(res) == ["cloudfront:DeleteMonitoringSubscription", "cloudwatch:DeleteAlarms", "sns:DeleteTopic"]
+    assert describe(stack, HIGH) is None and describe(stack, LOW) is not None
+    assert f"cloudwatch_alarm.{LOW}  (retained (not tagged as ours))" in res.output
 
 
 # ---------------------------------------------------------------------------------------------
