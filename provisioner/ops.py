@@ -69,12 +69,20 @@ def _fields(change) -> list[dict]:
 def _describe_move(o, n) -> str:
     if o.action != n.action:
         return f" (planned {o.action}, now {n.action})"
-    before = {f["path"]: f["actual"] for f in _fields(o)}
-    after = {f["path"]: f["actual"] for f in _fields(n)}
+    before = {f["path"]: f for f in _fields(o)}
+    after = {f["path"]: f for f in _fields(n)}
     moved = [p for p in sorted(before.keys() | after.keys()) if before.get(p) != after.get(p)]
-    if moved:
-        return " (" + ", ".join(f"{p}: {_short(before.get(p))} -> {_short(after.get(p))}" for p in moved[:5]) + ")"
-    return ""
+    parts = []
+    for p in moved[:5]:
+        if p not in before:
+            parts.append(f"{p} now differs (actual {_short(after[p]['actual'])})")
+        elif p not in after:
+            parts.append(f"{p} no longer differs")
+        else:
+            parts.append(f"{p}: {_short(before[p]['actual'])} -> {_short(after[p]['actual'])}")
+    if len(moved) > 5:
+        parts.append(f"and {len(moved) - 5} more")
+    return " (" + ", ".join(parts) + ")" if parts else " (its live value is not the one the plan saw)"
 
 
 def _short(v: Any) -> str:
