@@ -326,3 +326,28 @@ def test_help_is_fast_and_does_not_import_boto3():
 def test_every_aws_command_takes_profile_and_region(cli, cmd):
     r = cli(cmd, "--help")
     assert r.code == 0 and "--profile" in r.output and "--region" in r.output
+
+
+# --- scripts/ examples for running drift on a schedule ---------------------------------------------
+
+
+def test_drift_schedule_examples():
+    import yaml
+
+    scripts = __import__("pathlib").Path(__file__).resolve().parent.parent / "scripts"
+    cron = [line for line in (scripts / "drift-cron.example").read_text().splitlines()
+            if line and not line.startswith("#") and "=" not in line.split()[0]]
+    assert len(cron) == 1 and len(cron[0].split()[:5]) == 5
+    assert "provision drift" in cron[0] and "--publish-metric" in cron[0]
+    service = (scripts / "provision-drift.service").read_text()
+    assert "Type=oneshot" in service and "ExecStart=" in service and "provision drift" in service
+    timer = (scripts / "provision-drift.timer").read_text()
+    assert "OnCalendar=" in timer and "WantedBy=timers.target" in timer
+    wf = yaml.safe_load((scripts / "github-actions-drift.yml").read_text())
+    assert wf["permissions"]["id-token"] == "write"
+    assert "schedule" in wf[True]  # YAML 1.1 reads the key `on` as True
+    steps = wf["jobs"]["drift"]["steps"]
+    creds = [s for s in steps if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]
+    assert creds and "role-to-assume" in creds[0]["with"]
+    assert any("provision drift" in s.get("run", "") and "--json --publish-metric" in s.get("run", "")
+               for s in steps)
