@@ -484,15 +484,21 @@ def test_destroy_deletes_our_iam_resources_inline_policies_first(applied, desire
     assert applied.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
 
 
-def test_destroy_keeps_untagged_role_and_a_provider_other_roles_trust(applied, desired_file):
-    applied.untag_role(RoleName=ROLE, TagKeys=["provision:stack", "ManagedBy"])
-    applied.create_role(RoleName="someone-elses", AssumeRolePolicyDocument=json.dumps(trust_doc(sub="repo:a/b:*")))
+@pytest.mark.parametrize("untag_role,other_role", [(True, False), (False, True)],
+                         ids=["our-role-untagged", "another-role-trusts-provider"])
+def test_destroy_keeps_untagged_role_and_a_provider_still_trusted(applied, desired_file, untag_role, other_role):
+    if untag_role:
+        applied.untag_role(RoleName=ROLE, TagKeys=["provision:stack", "ManagedBy"])
+    if other_role:
+        applied.create_role(RoleName="someone-elses",
+                            AssumeRolePolicyDocument=json.dumps(trust_doc(sub="repo:a/b:*")))
     plan = _destroy(desired_file, execute=True)
     actions = {c.address: c.action for c in plan.changes}
-    assert actions["iam_role.github_actions"] == "no-op"
-    assert actions["iam_oidc_provider.github"] == "no-op"
+    assert actions["iam_role.github_actions"] == ("no-op" if untag_role else "delete")
+    assert actions["iam_oidc_provider.github"] == "no-op"  # a remaining role still trusts it
     assert actions["iam_user.admin"] == "delete"
-    assert {r["RoleName"] for r in applied.list_roles()["Roles"]} == {ROLE, "someone-elses"}
+    expected_roles = ({ROLE} if untag_role else set()) | ({"someone-elses"} if other_role else set())
+    assert {r["RoleName"] for r in applied.list_roles()["Roles"]} == expected_roles
     assert applied.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": PROVIDER_ARN}]
 
 

@@ -206,12 +206,17 @@ class OidcProvider(Resource):
                 iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=_tag_list(changed))
 
     def _other_trusting_roles(self, ctx, arn: str) -> list[str]:
-        """Roles other than ours whose trust policy names this provider (it is shared then)."""
+        """Roles other than ours whose trust policy names this provider (it is shared then).
+
+        Our role counts as "other" when it is not tagged ours: destroy keeps it, so it keeps
+        needing the provider."""
         ours = ctx.desired.github_role.name
+        role_res, role_live = ctx.resources.get(ROLE), ctx.live.get(ROLE)
+        ours_goes = role_live is None or role_res is None or role_res.owned(ctx, role_live)
         users: list[str] = []
         for page in ctx.client("iam").get_paginator("list_roles").paginate():
             for r in page.get("Roles", []):
-                if r["RoleName"] == ours:
+                if r["RoleName"] == ours and ours_goes:
                     continue
                 doc = r.get("AssumeRolePolicyDocument")
                 text = doc if isinstance(doc, str) else json.dumps(doc or {})
