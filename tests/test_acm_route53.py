@@ -9,7 +9,6 @@ elsewhere): other services' reconcilers cannot change what these tests measure.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -349,7 +348,6 @@ def test_no_wait_returns_early_and_a_later_apply_resumes_the_pending_certificate
     a = cli("apply", "--auto-approve", "--no-wait")
     assert a.code == 0, a.output
     assert sorted(a.mutating) == ["acm:RequestCertificate", "route53:ChangeResourceRecordSets"]
-    started = time.monotonic()
     assert certificates(aws_env)[0]["Status"] == "PENDING_VALIDATION"
 
     p = cli("plan")
@@ -357,12 +355,22 @@ def test_no_wait_returns_early_and_a_later_apply_resumes_the_pending_certificate
     assert "acm_certificate.cdn" not in p.output and "route53_record.acm_validation" not in p.output
     assert p.mutating == []
 
-    # Issued in a second or two: the resumed apply waits with the boto3 waiter (polls).
-    monkeypatch.setattr(moto_settings, "ACM_VALIDATION_WAIT", time.monotonic() - started + 1.5)
+    # The resumed apply waits with the boto3 waiter: the certificate is issued once the waiter has
+    # polled once and reported progress (deterministic, whatever the machine's load).
+    ticks = []
+    orig_tick = engine.Progress.tick
+
+    def tick(self, description, elapsed):
+        ticks.append(description)
+        moto_settings.ACM_VALIDATION_WAIT = 0
+        return orig_tick(self, description, elapsed)
+
+    monkeypatch.setattr(engine.Progress, "tick", tick)
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
     assert a.mutating == []  # the pending certificate of ours is resumed, not requested again
-    assert [str(c) for c in a.calls].count("acm:DescribeCertificate") >= 3  # waiter polls
+    assert ticks and ticks[0].startswith("ACM certificate validation")
+    assert [str(c) for c in a.calls].count("acm:DescribeCertificate") >= 3  # read + two waiter polls
     assert certificates(aws_env)[0]["Status"] == "ISSUED" and len(certificates(aws_env)) == 1
     assert cli("plan").code == 0
 
