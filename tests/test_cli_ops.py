@@ -108,7 +108,8 @@ def test_preflight_fails_on_missing_zone_and_foreign_account(aws_env, cli, desir
 # --- drift for cron, outputs, show on a built stack -----------------------------------------------
 
 
-def test_drift_for_cron_outputs_and_show_on_the_built_stack(aws_env, cli):
+def test_drift_for_cron_outputs_and_show_on_the_built_stack(aws_env, cli, monkeypatch):
+    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "1.0")  # a deploy long enough to be waited for
     r = build(cli)
     # apply's long waits: not a terminal here, so periodic structured log lines with elapsed time
     assert "waiting" in r.output and "elapsed_s=" in r.output and "to deploy" in r.output
@@ -291,7 +292,8 @@ def test_progress_on_a_terminal_and_as_log_lines(capsys):
     assert all(x["target"] == "certificate to be issued" for x in lines)
 
 
-def test_apply_shows_live_progress_on_a_terminal(aws_env, desired_file):
+def test_apply_shows_live_progress_on_a_terminal(aws_env, desired_file, monkeypatch):
+    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "1.0")  # a deploy long enough to be waited for
     from provisioner import config
     from provisioner.aws import Aws
     from provisioner.reconcilers import build as build_resources

@@ -42,6 +42,7 @@ def own_server(tmp_path):
     from provisioner.sandbox import Server, create_fixtures, sandbox_env
 
     with Server() as server:
+        server.reset()  # moto's state is per process: start from an empty account whatever ran before
         create_fixtures(server.url)
         env = base_env(tmp_path)
         env.update(sandbox_env(server.url))
