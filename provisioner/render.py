@@ -20,14 +20,18 @@ from .model import CREATE, DELETE, NOOP, UPDATE, Plan, jsonable
 SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
 
 
-def _v(value: Any) -> str:
+def _v(value: Any, indent: int = 8) -> str:
+    """A value on one line when short; long structures as indented JSON (never truncated)."""
     value = jsonable(value)
     if value is None:
         return "(none)"
     if isinstance(value, str):
         return value if value == "(known after apply)" else json.dumps(value)
     s = json.dumps(value, sort_keys=True, default=str)
-    return s if len(s) <= 160 else s[:157] + "..."
+    if len(s) <= 110:
+        return s
+    pretty = json.dumps(value, sort_keys=True, default=str, indent=2)
+    return pretty.replace("\n", "\n" + " " * indent)
 
 
 def plan_text(plan: Plan, *, verbose: bool = False) -> str:

@@ -51,9 +51,10 @@ def lifecycle_rules(b: Bucket) -> list[dict]:
     if lc.noncurrent_days is None and lc.abort_incomplete_multipart_days is None and lc.expire_days is None:
         return []
     rule: dict[str, Any] = {"id": LIFECYCLE_RULE_ID, "status": "Enabled", "prefix": ""}
-    rule["noncurrent_days"] = lc.noncurrent_days
-    rule["abort_multipart_days"] = lc.abort_incomplete_multipart_days
-    rule["expire_days"] = lc.expire_days
+    for key, days in (("noncurrent_days", lc.noncurrent_days), ("abort_multipart_days", lc.abort_incomplete_multipart_days),
+                      ("expire_days", lc.expire_days)):
+        if days is not None:
+            rule[key] = days
     return [rule]
 
 
@@ -65,7 +66,7 @@ def _norm_rule(r: dict) -> dict:
         prefix = f.get("Prefix", "")
     else:
         prefix = json.dumps(f, sort_keys=True, default=str)  # tag/size filters: never equal to ours
-    return {
+    rule = {
         "id": r.get("ID", ""),
         "status": r.get("Status"),
         "prefix": prefix,
@@ -73,6 +74,8 @@ def _norm_rule(r: dict) -> dict:
         "abort_multipart_days": (r.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
         "expire_days": (r.get("Expiration") or {}).get("Days"),
     }
+    # an action the rule does not have is absent (not null), the same shape as lifecycle_rules()
+    return {k: v for k, v in rule.items() if v is not None or k in ("id", "status", "prefix")}
 
 
 def _rule_to_aws(r: dict) -> dict:
