@@ -63,6 +63,7 @@ def apply() -> None:
     _patch_route53()
     _patch_iam()
     _patch_cloudfront_cache_policies()
+    _patch_acm()
 
 
 # --------------------------------------------------------------------------- settings
@@ -992,3 +993,27 @@ def _patch_cloudfront_cache_policies() -> None:
             "{0}/2020-05-31/cache-policy/(?P<cache_policy_id>[^/]+)/config$": dispatch,
         }
     )
+
+
+# --------------------------------------------------------------------------- ACM
+
+
+def _patch_acm() -> None:
+    """A deleted certificate's idempotency token no longer answers with that certificate.
+
+    moto 5.2.1 keeps the token -> ARN mapping after ``DeleteCertificate`` and then fails the next
+    ``RequestCertificate`` with that token (HTTP 500, KeyError): a destroy followed by an apply in
+    one sandbox session crashed. AWS never answers 500 here; the RequestCertificate reference says
+    repeated calls with one token within an hour "request only one certificate". With the
+    certificate gone there is nothing to return, so the sandbox treats the request as new.
+    """
+    from moto.acm.models import AWSCertificateManagerBackend
+
+    original = AWSCertificateManagerBackend.delete_certificate
+
+    def delete_certificate(self, arn: str) -> None:
+        original(self, arn)
+        for token in [t for t, v in self._idempotency_tokens.items() if v.get("arn") == arn]:
+            del self._idempotency_tokens[token]
+
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate

@@ -561,3 +561,24 @@ def test_waiter_times_out_while_in_progress(cf, monkeypatch):
     with pytest.raises(WaiterError):
         cf.get_waiter("distribution_deployed").wait(Id=dist_id, WaiterConfig={"Delay": 0.1, "MaxAttempts": 2})
     assert time.monotonic() - t < 5
+
+
+def test_acm_token_of_a_deleted_certificate_requests_a_new_one(moto_server):
+    """RequestCertificate: one certificate per idempotency token within an hour; never a 500.
+
+    https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html (IdempotencyToken).
+    Unpatched moto 5.2.1 answers HTTP 500 (KeyError) when the token's certificate was deleted.
+    """
+    import boto3
+    from botocore.config import Config
+
+    moto_server.reset()
+    acm = boto3.client("acm", region_name="us-east-1", endpoint_url=moto_server.url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
+    first = acm.request_certificate(DomainName="a.example.com", ValidationMethod="DNS", IdempotencyToken="tok1")
+    again = acm.request_certificate(DomainName="a.example.com", ValidationMethod="DNS", IdempotencyToken="tok1")
+    assert again["CertificateArn"] == first["CertificateArn"]
+    acm.delete_certificate(CertificateArn=first["CertificateArn"])
+    new = acm.request_certificate(DomainName="a.example.com", ValidationMethod="DNS", IdempotencyToken="tok1")
+    assert new["CertificateArn"] != first["CertificateArn"]
+    assert acm.describe_certificate(CertificateArn=new["CertificateArn"])["Certificate"]["DomainName"] == "a.example.com"
