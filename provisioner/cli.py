@@ -27,6 +27,9 @@ ProfileOpt = typer.Option(None, "--profile", help="AWS profile (default: the sta
 RegionOpt = typer.Option(None, "--region", help="AWS region for regional clients (default: the file's stack.region).")
 LogOpt = typer.Option("console", "--log-format", help="console or json (json for cron/CI).")
 JsonOpt = typer.Option(False, "--json", help="Machine-readable output on stdout.")
+LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", help="Seconds to wait for another apply/destroy of this stack "
+                                                          "to finish (default 0: fail at once, naming the holder).")
+BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply lock first (a run that died).")
 
 
 def _echo(msg: str = "", err: bool = False) -> None:
@@ -69,6 +72,13 @@ def _check_account(ctx) -> None:
         got = ctx.aws.account_id()
         if got != want:
             raise ProvisionError(f"credentials are for account {got}, but {ctx.desired.source} says stack.account_id = {want}")
+
+
+def _locked(ctx, command: str, timeout: float, force: bool):
+    """The stack's apply lock (provisioner/lock.py), held while apply/destroy plans and changes."""
+    from . import lock
+
+    return lock.held(ctx.aws, ctx.desired, command, timeout=timeout, force=force)
 
 
 def _run_plan(file, profile, region, log_format):
@@ -130,13 +140,14 @@ def drift(
 
     try:
         ctx, _res, p = _run_plan(file, profile, region, log_format)
+        p, ignored = render.apply_ignores(p, ctx.desired.drift_ignore)
         if publish_metric:
             from .ops import publish_drift_metric
 
             publish_drift_metric(ctx, p)
     except ProvisionError as e:
         raise _fail(e)
-    _echo(render.to_json(render.drift_json(p)) if json_out else render.drift_text(p))
+    _echo(render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored))
     if p.has_changes:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -151,11 +162,14 @@ def apply(
     profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
-    log_format: str = LogOpt,
+    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
 ) -> None:
     """Make live AWS match the desired state: shows the plan, asks, applies in dependency order."""
+    from contextlib import ExitStack
+
     from . import engine, render
 
+    held = ExitStack()
     try:
         _setup(log_format)
         saved = None
@@ -166,6 +180,7 @@ def apply(
         desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
         ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
         _check_account(ctx)
+        held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
         if saved is not None and saved.mode == "destroy":
             p = engine.destroy_plan(ctx, resources)
         else:
@@ -186,6 +201,8 @@ def apply(
         result = engine.apply(ctx, p, resources)
     except ProvisionError as e:
         raise _fail(e)
+    finally:
+        held.close()
     verb = "deleted" if p.mode == "destroy" else "changed"
     _echo(f"Apply complete: {len(result.done)} resources {verb}.")
     if result.unconverged:
@@ -210,20 +227,24 @@ def _confirm(question: str, flag: str) -> None:
 def destroy(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     force: bool = typer.Option(False, "--force", help="Do not ask for confirmation."),
-    log_format: str = LogOpt,
+    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
 ) -> None:
     """Delete what this stack owns, in reverse dependency order. Shows the plan and asks.
 
     Always retained: the buildcache bucket and its data (retention policy), anything not tagged
     provision:stack=<stack name>, and the hosted zone. Exit 0: done or nothing to do, 1: refused/error.
     """
+    from contextlib import ExitStack
+
     from . import engine, render
 
+    held = ExitStack()
     try:
         _setup(log_format)
         desired = _load(file)
         ctx, resources, _unmanaged = _session(desired, profile, region)
         _check_account(ctx)
+        held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
         p = engine.destroy_plan(ctx, resources)
         _echo(render.plan_text(p))
         if not p.has_changes:
@@ -233,7 +254,41 @@ def destroy(
         result = engine.apply(ctx, p, resources)
     except ProvisionError as e:
         raise _fail(e)
+    finally:
+        held.close()
     _echo(f"Destroy complete: {len(result.done)} resources deleted.")
+
+
+@app.command()
+def unlock(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    force: bool = typer.Option(False, "--force", help="Really break the lock (without it: only show the holder)."),
+    log_format: str = LogOpt,
+) -> None:
+    """Break the stack's apply lock left by a run that died (SIGKILL, lost machine).
+
+    Without --force: show who holds it (exit 1 if held). Make sure the holder is really gone first.
+    """
+    from . import lock
+
+    try:
+        _setup(log_format)
+        desired = _load(file)
+        ctx, _resources, _unmanaged = _session(desired, profile, region)
+        _check_account(ctx)
+        client, name = lock.client_for(ctx.aws, desired), lock.name_for(desired.stack.name)
+        cur = lock.Lock(client, name, "unlock").current()
+        if cur is None:
+            _echo(f"{name}: not locked.")
+            return
+        info = cur[1]
+        who = f"{info.get('holder', '?')} ({info.get('command', '?')}) since {info.get('since', '?')}"
+        if not force:
+            raise ProvisionError(f"{name} is held by {who}; pass --force to break it")
+        lock.break_lock(client, name)
+    except ProvisionError as e:
+        raise _fail(e)
+    _echo(f"{name}: lock broken (it was held by {who}).")
 
 
 @app.command()

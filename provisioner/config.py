@@ -193,6 +193,7 @@ class DesiredState:
     admin_user: AdminUser
     alarms: Alarms
     outputs: tuple[tuple[str, str], ...]  # (OutputName, "resource.address.key")
+    drift_ignore: tuple[str, ...] = ()  # "address" or "address:field" patterns (fnmatch) drift accepts
     raw: dict = field(compare=False, repr=False, default_factory=dict)
 
     @property
@@ -432,14 +433,16 @@ def from_dict(data: dict, file: str = "<dict>") -> DesiredState:
     user = _user(root.section("admin_user"))
     alarms = _alarms(root.section("alarms"))
     outputs = _outputs(root.section("outputs", required=False))
-    root.used.update({"s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user", "alarms", "outputs"})
+    drift_ignore = _drift(root.section("drift", required=False))
+    root.used.update({"drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user", "alarms", "outputs"})
     root.done()
     names = {buildcache.name, logs.name}
     if len(names) != 2:
         raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)
     return DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
-        github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs, raw=data,
+        github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
+        drift_ignore=drift_ignore, raw=data,
     )
 
 
@@ -751,3 +754,14 @@ def _outputs(s: _Section) -> tuple[tuple[str, str], ...]:
             raise ConfigError(s.file, f"outputs.{k}", f"one of {choices}", v)
         out.append((k, v))
     return tuple(out)
+
+
+IGNORE_RE = re.compile(r"^[a-z0-9_*?\[\]]+\.[^\s:]+(:[^\s]+)?$")
+
+
+def _drift(s: _Section) -> tuple[str, ...]:
+    """[drift] ignore: known, accepted differences (like driftctl's .driftignore), shown in reports."""
+    patterns = s.strlist("ignore", [], item=lambda p, v: None if IGNORE_RE.match(v) else _bad(
+        s.file, p, "a pattern 'resource_type.name' or 'resource_type.name:field.path' (* and ? allowed)", v))
+    s.done()
+    return patterns

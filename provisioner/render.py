@@ -66,7 +66,55 @@ def plan_text(plan: Plan, *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def drift_text(plan: Plan) -> str:
+def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Plan, list[str]]:
+    """Drop the differences that ``[drift] ignore`` accepts; return the rest and what was ignored.
+
+    A pattern is ``address`` (the whole resource) or ``address:field`` (fnmatch on both parts; a
+    field pattern also matches the fields below it). Ignored items stay visible in the report.
+    """
+    import fnmatch
+    from dataclasses import replace
+
+    if not patterns:
+        return plan, []
+
+    def hit(address: str, path: str | None) -> bool:
+        for p in patterns:
+            addr_pat, _, field_pat = p.partition(":")
+            if not fnmatch.fnmatchcase(address, addr_pat):
+                continue
+            if not field_pat:
+                return True
+            if path is not None and (fnmatch.fnmatchcase(path, field_pat) or path.startswith(field_pat + ".")):
+                return True
+        return False
+
+    ignored: list[str] = []
+    changes = []
+    for c in plan.changes:
+        if c.action == NOOP:
+            changes.append(c)
+        elif hit(c.address, None):
+            ignored.append(c.address)
+            changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+        else:
+            keep = tuple(f for f in c.fields if not hit(c.address, f.path))
+            ignored.extend(f"{c.address}:{f.path}" for f in c.fields if f not in keep)
+            if c.fields and not keep and c.action != CREATE:
+                changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+            else:
+                changes.append(replace(c, fields=keep) if c.action != CREATE else c)
+    return replace(plan, changes=changes), ignored
+
+
+def drift_text(plan: Plan, ignored: list[str] | None = None) -> str:
+    text = _drift_text(plan)
+    if ignored:
+        text += "\n" + "\n".join(f"  (ignored by [drift] ignore: {i})" for i in ignored)
+    return text
+
+
+def _drift_text(plan: Plan) -> str:
     drifted = plan.actionable
     if not drifted:
         return f"no drift: {len(plan.changes)} resources match {plan.source}"
@@ -85,7 +133,7 @@ def drift_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def drift_json(plan: Plan) -> dict:
+def drift_json(plan: Plan, ignored: list[str] | None = None) -> dict:
     items = []
     for c in plan.actionable:
         if c.action == CREATE:
@@ -101,6 +149,7 @@ def drift_json(plan: Plan) -> dict:
         "resources_checked": len(plan.changes),
         "resources_drifted": len(plan.actionable),
         "drift": items,
+        "ignored": list(ignored or []),
         "unmanaged": list(plan.unmanaged),
     }
 

@@ -218,3 +218,32 @@ def test_four_steps_per_setting(aws_env, desired, field):
     assert not p.has_changes and rec.mutating == []
     p, rec = run(desired, "apply")  # 4. apply again: no mutating call
     assert rec.mutating == []
+
+
+def test_drift_ignore_accepts_known_differences_visibly(aws_env, cli, desired_file):
+    assert cli("apply", "--auto-approve").code == 0
+    s3 = aws_env.client("s3")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    s3.delete_bucket_lifecycle(Bucket=BUCKET)
+    desired_file.write_text(desired_file.read_text().replace(
+        "ignore = []", 'ignore = ["s3_bucket.build*:versioning"]'))
+    r = cli("drift")
+    assert r.code == 2, "the lifecycle difference is not ignored"
+    assert "lifecycle" in r.output and "(ignored by [drift] ignore: s3_bucket.buildcache:versioning)" in r.output
+    report = json.loads(cli("drift", "--json").output)
+    assert report["ignored"] == ["s3_bucket.buildcache:versioning"]
+    assert [d["path"] for d in report["drift"]] == ["lifecycle"]
+
+    desired_file.write_text(desired_file.read_text().replace(
+        'ignore = ["s3_bucket.build*:versioning"]', 'ignore = ["s3_bucket.buildcache"]'))
+    r = cli("drift")
+    assert r.code == 0, r.output
+    assert "ignored by [drift] ignore: s3_bucket.buildcache" in r.output
+    # plan still shows (and apply still reverts) what drift ignores
+    assert cli("plan").code == 2
+
+
+def test_drift_ignore_pattern_is_validated(cli, desired_file):
+    desired_file.write_text(desired_file.read_text().replace("ignore = []", 'ignore = ["not a pattern"]'))
+    r = cli("drift")
+    assert r.code == 1 and "drift.ignore[0]" in r.output and r.calls == []
