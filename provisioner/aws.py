@@ -39,8 +39,15 @@ class Call:
     params: dict = field(compare=False, hash=False, repr=False, default_factory=dict)
 
     @property
+    def lock(self) -> bool:
+        """A call on the apply lock (``provisioner/lock.py``): bookkeeping, not a change to the stack."""
+        body = self.params.get("body") or b""  # params: the serialised request (JSON protocol for SSM)
+        return self.service == "ssm" and b'"Name": "/provision/' in (body if isinstance(body, bytes) else body.encode())
+
+    @property
     def mutating(self) -> bool:
-        return is_mutating(self.operation)
+        """A write to the stack (the apply lock's own writes are not counted: see ``lock``)."""
+        return is_mutating(self.operation) and not self.lock
 
     def __str__(self) -> str:
         return f"{self.service}:{self.operation}"

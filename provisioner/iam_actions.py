@@ -90,6 +90,7 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
+    "ssm:GetParameter",  # the apply lock only (scoped to /provision/<stack>/*: see policy_document)
     "tag:GetResources",
 })
 
@@ -118,6 +119,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
+    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
 })
 
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace
@@ -137,7 +139,8 @@ def policy_document(desired: Any, mode: str) -> dict:
     s3_bucket = sorted(a for a in actions if a.startswith("s3:") and a not in _S3_OBJECT | _S3_ACCOUNT)
     s3_object = sorted(a for a in actions if a in _S3_OBJECT)
     s3_account = sorted(a for a in actions if a in _S3_ACCOUNT)
-    other = sorted(a for a in actions if not a.startswith("s3:"))
+    other = sorted(a for a in actions if not a.startswith(("s3:", "ssm:")))
+    ssm = sorted(a for a in actions if a.startswith("ssm:"))  # the apply lock parameter, nothing else
     statements = []
     if s3_bucket:
         statements.append({"Sid": "S3Buckets", "Effect": "Allow", "Action": s3_bucket,
@@ -150,6 +153,9 @@ def policy_document(desired: Any, mode: str) -> dict:
     if other:
         statements.append({"Sid": "ApplyStack" if mode == "apply" else "ReadStack", "Effect": "Allow",
                            "Action": other, "Resource": "*"})
+    if ssm:
+        statements.append({"Sid": "ApplyLock", "Effect": "Allow", "Action": ssm,
+                           "Resource": f"arn:aws:ssm:*:*:parameter/provision/{desired.stack.name}/*"})
     statements.append({"Sid": "PublishDriftMetric", "Effect": "Allow", "Action": PUBLISH_METRIC, "Resource": "*",
                        "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,229 @@
+"""Concurrent runs: the apply lock (provisioner/lock.py, an SSM parameter) keeps two writers apart.
+
+Two real `python -m provisioner apply` processes against one sandbox; the server (tests/faults.py)
+records every request with the caller's AWS_SDK_UA_APP_ID, so the order of mutating requests per
+process is read at the server, not from the processes' own account of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from provisioner import lock
+from tests.faults import FaultInjector, child_env, inventory, provision_cmd
+
+STACK = "slurm-factory"
+LOCK = lock.name_for(STACK)
+
+
+@pytest.fixture(scope="module")
+def served():
+    from provisioner.sandbox import Server
+
+    inj = FaultInjector()
+    server = Server(app=inj).start()
+    yield server, inj
+    server.stop()
+
+
+@pytest.fixture
+def fresh(served, monkeypatch, tmp_path):
+    """A clean account on the module's server; env of this process (in-process CLI) points at it."""
+    from provisioner.sandbox import create_fixtures, sandbox_env
+
+    server, inj = served
+    server.reset()
+    create_fixtures(server.url)
+    inj.clear()
+    for k, v in sandbox_env(server.url).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    return server, inj
+
+
+def _ssm(url):
+    import boto3
+
+    return boto3.client("ssm", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def _start(url, tmp_path, app_id, *extra):
+    env = child_env(url, str(tmp_path), app_id)
+    return subprocess.Popen(provision_cmd("apply", "--auto-approve", "-f", str(tmp_path / "desired_state.toml"), *extra),
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(pred, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _writers(inj):
+    """Client ids of the successful mutating requests, in server order (lock writes included)."""
+    return [r.client for r in inj.requests() if r.mutating and r.executed and r.status < 400]
+
+
+def _runs(seq):
+    out = []
+    for c in seq:
+        if not out or out[-1] != c:
+            out.append(c)
+    return out
+
+
+def test_second_apply_fails_at_once_naming_the_holder(fresh, tmp_path, desired_file, monkeypatch):
+    server, inj = fresh
+    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "2")  # A holds the lock for a few seconds
+    (tmp_path / "desired_state.toml").write_text(desired_file.read_text())
+    a = _start(server.url, tmp_path, "A")
+    try:
+        assert _wait_for(lambda: any(r.client == "A" and r.operation == "PutParameter" and r.status == 200
+                                     for r in inj.requests())), "A never took the lock"
+        b = subprocess.run(provision_cmd("apply", "--auto-approve", "-f", "desired_state.toml"),
+                           env=child_env(server.url, str(tmp_path), "B"), cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+        a_out, a_err = a.communicate(timeout=120)
+    finally:
+        a.kill()
+    assert a.returncode == 0, a_out + a_err
+    assert b.returncode == 1, b.stdout + b.stderr
+    msg = b.stderr
+    assert "locked by another run" in msg and f"@{socket.gethostname()}:{a.pid}" in msg, msg
+    assert re.search(r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", msg) and "(apply)" in msg, msg
+    assert "provision unlock --force" in msg and "Traceback" not in msg
+    # at the server: B wrote nothing at all (its one PutParameter failed: ParameterAlreadyExists)
+    b_writes = [r for r in inj.requests(client="B") if r.mutating]
+    assert [(str(r), r.status) for r in b_writes] == [("ssm:PutParameter", 400)]
+    assert _wait_for(lambda: not inventory(server.url)["lock_parameters"], 5), "A did not release the lock"
+
+
+def test_two_waiting_applies_never_interleave_mutating_calls(fresh, tmp_path, desired_file):
+    server, inj = fresh
+    (tmp_path / "desired_state.toml").write_text(desired_file.read_text())
+    a = _start(server.url, tmp_path, "A", "--lock-timeout", "120")
+    b = _start(server.url, tmp_path, "B", "--lock-timeout", "120")
+    try:
+        outs = {n: p.communicate(timeout=180) for n, p in (("A", a), ("B", b))}
+    finally:
+        a.kill()
+        b.kill()
+    assert a.returncode == 0 and b.returncode == 0, outs
+    seq = _writers(inj)
+    assert len(_runs(seq)) == 2, f"mutating calls interleaved: {_runs(seq)}"
+    first, second = _runs(seq)
+    # the first did the work; the second waited, then found nothing to do (lock put + delete only)
+    assert seq.count(first) > 20
+    assert [str(r) for r in inj.requests(client=second) if r.mutating and r.status < 400] == \
+        ["ssm:PutParameter", "ssm:DeleteParameter"]
+    assert "waiting for the apply lock" in outs[second][1]
+    assert "No changes" in outs[second][0]
+    inv = inventory(server.url)
+    assert inv["distributions"] == ["slurm-factory-spack-binary-cache.vantagecompute.ai"] and not inv["lock_parameters"]
+
+
+def test_lock_left_by_a_killed_run_is_reported_then_broken(fresh, tmp_path, desired_file, cli):
+    server, inj = fresh
+    (tmp_path / "desired_state.toml").write_text(desired_file.read_text())
+    p = _start(server.url, tmp_path, "K")
+    inj.kill_after(3, p.pid)  # lock taken, two resource writes done
+    p.wait(timeout=60)
+    assert p.returncode == -9, p.stderr.read()
+    value = _ssm(server.url).get_parameter(Name=LOCK)["Parameter"]["Value"]
+    assert json.loads(value)["pid"] == p.pid
+
+    # reported: unlock without --force names the holder; plan and drift neither wait nor care
+    r = cli("unlock")
+    assert r.code == 1 and f":{p.pid} (apply) since " in r.output and "--force" in r.output, r.output
+    for cmd in ("plan", "drift"):
+        r = cli(cmd)
+        assert r.code == 2 and not [c for c in r.calls if c.service == "ssm"], (cmd, r.output)
+
+    # a holder on another host cannot be known dead: refused until broken explicitly
+    other = json.loads(value) | {"host": "ci-runner-7", "holder": f"ci@ci-runner-7:{p.pid}"}
+    _ssm(server.url).put_parameter(Name=LOCK, Value=json.dumps(other), Type="String", Overwrite=True)
+    r = cli("apply", "--auto-approve")
+    assert r.code == 1 and "ci@ci-runner-7" in r.output and r.mutating == [], r.output
+    r = cli("unlock", "--force")
+    assert r.code == 0 and "lock broken" in r.output and "ci@ci-runner-7" in r.output
+    r = cli("unlock")
+    assert r.code == 0 and "not locked" in r.output
+    r = cli("apply", "--auto-approve")
+    assert r.code == 0, r.output
+    assert cli("plan").code == 0
+
+
+def test_a_dead_holder_on_this_host_is_broken_automatically(fresh, tmp_path, desired_file, cli):
+    server, inj = fresh
+    (tmp_path / "desired_state.toml").write_text(desired_file.read_text())
+    p = _start(server.url, tmp_path, "K")
+    inj.kill_after(1, p.pid)  # killed right after taking the lock
+    p.wait(timeout=60)
+    assert p.returncode == -9
+    assert inventory(server.url)["lock_parameters"] == [LOCK]
+    r = cli("apply", "--auto-approve")  # a plain re-run on the same host: the holder's pid is gone
+    assert r.code == 0, r.output
+    assert "breaking a stale lock" in r.output or "breaking a stale lock" in r.stderr
+    assert not inventory(server.url)["lock_parameters"]
+    assert cli("plan").code == 0
+
+
+def test_break_lock_flag_and_waiting_bound(fresh, cli):
+    server, inj = fresh
+    foreign = {"holder": "ci@elsewhere:1", "host": "elsewhere", "pid": 1, "since": "2026-01-01T00:00:00Z",
+               "command": "apply"}
+    _ssm(server.url).put_parameter(Name=LOCK, Value=json.dumps(foreign), Type="String")
+    t = time.monotonic()
+    r = cli("destroy", "--force", "--lock-timeout", "0.5")
+    assert r.code == 1 and "ci@elsewhere:1 (apply) since 2026-01-01T00:00:00Z" in r.output, r.output
+    assert "waited" in r.output and 0.5 <= time.monotonic() - t < 10
+    r = cli("apply", "--auto-approve", "--break-lock")
+    assert r.code == 0, r.output
+    assert not inventory(server.url)["lock_parameters"]
+
+
+def test_release_never_deletes_a_lock_that_is_no_longer_ours(fresh):
+    server, _ = fresh
+    ssm = _ssm(server.url)
+    lk = lock.Lock(ssm, LOCK, "apply").acquire()
+    ssm.put_parameter(Name=LOCK, Value='{"holder": "someone-else"}', Type="String", Overwrite=True)
+    lk.release()
+    assert json.loads(ssm.get_parameter(Name=LOCK)["Parameter"]["Value"]) == {"holder": "someone-else"}
+    assert lock.break_lock(ssm, LOCK) == {"holder": "someone-else"}
+    mine = lock.Lock(ssm, LOCK, "apply").acquire()
+    with pytest.raises(lock.LockHeld, match="not waiting"):
+        lock.Lock(ssm, LOCK, "destroy").acquire()  # this process is alive: never broken automatically
+    mine.release()
+    assert lock.break_lock(ssm, LOCK) is None
+
+
+def test_policy_grants_the_lock_parameter_only(cli):
+    r = cli("policy", "--apply")
+    doc = json.loads(r.output)
+    st = [s for s in doc["Statement"] if s["Sid"] == "ApplyLock"][0]
+    assert st["Resource"] == f"arn:aws:ssm:*:*:parameter/provision/{STACK}/*"
+    assert sorted(st["Action"]) == ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"]
+    assert not any("ssm:" in a for s in doc["Statement"] if s["Sid"] != "ApplyLock"
+                   for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+
+
+def test_lock_calls_are_recorded_but_not_counted_as_changes(fresh, cli):
+    r = cli("apply", "--auto-approve")
+    assert r.code == 0
+    again = cli("apply", "--auto-approve")
+    assert again.code == 0 and again.mutating == []
+    assert [str(c) for c in again.calls if c.lock] == ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"]
+    # ... while the server saw them as the writes they are
+    assert [str(r) for r in fresh[1].requests()[-2:]] == ["ssm:GetParameter", "ssm:DeleteParameter"]
+    assert not inventory(fresh[0].url)["lock_parameters"]
