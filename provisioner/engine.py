@@ -175,10 +175,14 @@ def _read_one(ctx: Context, r: Resource) -> None:
     ctx.outs[r.address] = r.outputs(ctx, live) if live is not None else {}
 
 
+def _read_deps(r: Resource) -> tuple[str, ...]:
+    return r.depends_on if r.read_after is None else r.read_after
+
+
 def read_all(ctx: Context, resources: list[Resource]) -> None:
-    """Read every resource, each as soon as its dependencies are read (the critical path only)."""
+    """Read every resource, each as soon as what its read needs is read (the critical path only)."""
     by_addr = {r.address: r for r in resources}
-    ts = TopologicalSorter({r.address: [d for d in r.depends_on if d in by_addr] for r in resources})
+    ts = TopologicalSorter({r.address: [d for d in _read_deps(r) if d in by_addr] for r in resources})
     ts.prepare()
     errors: list[BaseException] = []
     with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool:

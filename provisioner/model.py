@@ -142,6 +142,9 @@ class Resource:
 
     address: str = ""
     depends_on: tuple[str, ...] = ()
+    #: what ``read()`` itself needs read first (plan reads it as soon as those are read); None means
+    #: ``depends_on``. A read that finds its thing by name needs nothing, even when ``desired()`` does.
+    read_after: tuple[str, ...] | None = None
     service: ClassVar[str] = ""  # label for messages: "S3 bucket", "CloudFront distribution"...
     data_source: ClassVar[bool] = False  # read-only lookups (hosted zone): never created/updated/deleted
     #: destroy never deletes it (the buildcache bucket: the seed's retention policy)

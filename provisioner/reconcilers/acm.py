@@ -248,6 +248,7 @@ class AcmValidation(Resource):
     service = "ACM certificate validation"
     address = "acm_validation.cdn"
     depends_on = (CERT, "route53_record.acm_validation")
+    read_after = (CERT,)  # the read needs only the certificate's ARN
 
     def desired(self, ctx) -> dict:
         return {"status": "ISSUED"}

@@ -431,6 +431,7 @@ class Distribution(Resource):
         if cdn.cache.kind == "custom":
             deps.append(POLICY_ADDR)
         self.depends_on = tuple(deps)
+        self.read_after = ()  # found by alias/comment and tag: the read needs no other resource
 
     # -- identity ------------------------------------------------------------------------------
     def caller_reference(self, ctx) -> str:

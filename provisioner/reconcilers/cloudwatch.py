@@ -314,6 +314,7 @@ class CloudWatchAlarm(Resource):
         if spec.namespace == "AWS/CloudFront" and spec.metric in ADDITIONAL_METRICS:
             deps.append(MONITORING)
         self.depends_on = tuple(deps)
+        self.read_after = ()  # found by name in the memoised DescribeAlarms: needs no other resource
 
     def desired(self, ctx) -> dict:
         a = self.spec

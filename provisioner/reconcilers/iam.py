@@ -293,6 +293,7 @@ class GithubRole(Resource):
     service = "IAM role"
     address = ROLE
     depends_on = (PROVIDER, BUCKET)
+    read_after = ()  # found by name
 
     def __init__(self, desired: DesiredState):
         self.spec = desired.github_role
@@ -415,6 +416,7 @@ class AdminUser(Resource):
     service = "IAM user"
     address = USER
     depends_on = (BUCKET,)
+    read_after = ()  # found by name
 
     def __init__(self, desired: DesiredState):
         self.spec = desired.admin_user

@@ -283,6 +283,7 @@ class ValidationRecords(RecordSet):
 
 class AliasRecords(RecordSet):
     depends_on = (ZONE, DISTRIBUTION)
+    read_after = (ZONE,)  # the names are the aliases; only the desired target needs the distribution
 
     def __init__(self, desired: DesiredState, rtype: str):
         self.rtype = rtype
