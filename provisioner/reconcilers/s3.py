@@ -9,6 +9,7 @@ only the log bucket, only when it is ours, empty, and not retained.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,6 +34,10 @@ _MISSING = {
     "policy": ("get_bucket_policy", {"NoSuchBucketPolicy"}),
     "versioning": ("get_bucket_versioning", set()),
 }
+
+
+#: The sub-resources a bucket read GETs; independent of each other, so read concurrently (one round trip).
+_SUB_READS = ("encryption", "versioning", "public_access_block", "lifecycle", "ownership", "tags")
 
 
 def _get(client, what: str, bucket: str) -> dict | None:
@@ -131,19 +136,21 @@ class S3Bucket(Resource):
             raise
         region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
             "x-amz-bucket-region") or self.region
-        enc = _get(s3, "encryption", name)
+        with ThreadPoolExecutor(max_workers=len(_SUB_READS), thread_name_prefix="s3-read") as pool:
+            got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS)))
+        enc = got["encryption"]
         algo = None
         if enc:
             rules = enc.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
             if rules:
                 algo = rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-        ver = _get(s3, "versioning", name) or {}
-        pab = _get(s3, "public_access_block", name)
+        ver = got["versioning"] or {}
+        pab = got["public_access_block"]
         pabc = (pab or {}).get("PublicAccessBlockConfiguration", {})
-        lc = _get(s3, "lifecycle", name)
-        own = _get(s3, "ownership", name)
+        lc = got["lifecycle"]
+        own = got["ownership"]
         own_rules = (own or {}).get("OwnershipControls", {}).get("Rules", [])
-        tags = _get(s3, "tags", name)
+        tags = got["tags"]
         return {
             "region": region,
             "encryption": algo,
