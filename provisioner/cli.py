@@ -451,7 +451,21 @@ def demo(
     raise typer.Exit(run(file or None))
 
 
+def _import_structlog_without_rich() -> None:
+    """Import structlog with ``rich`` hidden: structlog imports rich (when installed) only to draw
+    exception tracebacks, which this tool never logs, and that import is ~70 ms of every command
+    (BENCHMARKS.md). Without rich, structlog uses its plain traceback formatter."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` raises ImportError
+    try:
+        import structlog  # noqa: F401
+    finally:
+        del sys.modules["rich"]
+
+
 def main() -> None:  # console script
+    _import_structlog_without_rich()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
