@@ -465,7 +465,9 @@ def _import_structlog_without_rich() -> None:
 
 
 def main() -> None:  # console script
-    _import_structlog_without_rich()
+    argv = sys.argv[1:]
+    if argv and not {"--help", "-h"} & set(argv):  # help needs no logging: keep `--help` light
+        _import_structlog_without_rich()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
