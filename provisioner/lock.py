@@ -194,6 +194,9 @@ class Lock:
             cur = self.current()
             if cur is None:
                 continue  # released between our create and our read: try again at once
+            if cur[0] == self.value:  # our own create succeeded, its response was lost and the
+                self.held = True      # SDK's retry saw ParameterAlreadyExists: we hold it
+                return self
             waited = time.monotonic() - start
             if waited >= timeout:
                 raise LockHeld(self.name, cur[1], waited if timeout else 0.0)

@@ -455,7 +455,29 @@ def child_env(url: str, tmp: str, app_id: str = "", **extra: str) -> dict[str, s
     return env
 
 
-def provision_cmd(*args: str) -> list[str]:
+def provision_cmd(*args: str, backoff_scale: float | None = None) -> list[str]:
+    """``python -m provisioner ARGS``; with ``backoff_scale``, botocore's retry sleeps are scaled first.
+
+    botocore's standard mode sleeps rand(0, 1) * min(2**(attempt-1), 20) seconds before each retry.
+    Scaling that delay changes only how long the child sleeps, not
+    which errors it retries or how often: a test with 30% failures then takes seconds, not a minute.
+    ``scripts/reliability`` runs unscaled, so RELIABILITY.md shows real wall times.
+    """
     import sys
 
-    return [sys.executable, "-m", "provisioner", *args]
+    if backoff_scale is None:
+        return [sys.executable, "-m", "provisioner", *args]
+    code = ("import runpy, tests.faults as f; f.scale_sdk_backoff(%r); "
+            "runpy.run_module('provisioner', run_name='__main__', alter_sys=True)" % backoff_scale)
+    return [sys.executable, "-c", code, *args]
+
+
+def scale_sdk_backoff(scale: float) -> None:
+    from botocore.retries.standard import ExponentialBackoff
+
+    original = ExponentialBackoff.delay_amount
+
+    def delay_amount(self, context):
+        return original(self, context) * scale
+
+    ExponentialBackoff.delay_amount = delay_amount
