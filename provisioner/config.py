@@ -322,8 +322,8 @@ class _Section:
         v = self._get(key, default, required and default is None)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.fail(key, "a number" + _range(lo, hi), v)
-        if v != v or (lo is not None and v < lo) or (hi is not None and v > hi):
-            self.fail(key, "a number" + _range(lo, hi), v)
+        if v != v or v in (float("inf"), float("-inf")) or (lo is not None and v < lo) or (hi is not None and v > hi):
+            self.fail(key, "a finite number" + _range(lo, hi), v)  # nan/inf: AWS APIs reject them mid-apply
         return float(v)
 
     def strlist(self, key, default=None, *, required=False, item: Callable[[str, str], None] | None = None,
