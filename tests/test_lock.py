@@ -159,9 +159,6 @@ def test_lock_left_by_a_killed_run_is_reported_then_broken(fresh, tmp_path, desi
     assert r.code == 0 and "lock broken" in r.output and "ci@ci-runner-7" in r.output
     r = cli("unlock")
     assert r.code == 0 and "not locked" in r.output
-    r = cli("apply", "--auto-approve")
-    assert r.code == 0, r.output
-    assert cli("plan").code == 0
 
 
 def test_a_dead_holder_on_this_host_is_broken_automatically(fresh, tmp_path, desired_file, cli):
@@ -176,7 +173,13 @@ def test_a_dead_holder_on_this_host_is_broken_automatically(fresh, tmp_path, des
     assert r.code == 0, r.output
     assert "breaking a stale lock" in r.output or "breaking a stale lock" in r.stderr
     assert not inventory(server.url)["lock_parameters"]
-    assert cli("plan").code == 0
+    # a no-op apply: the lock's calls are recorded (flagged Call.lock) but are not changes to the stack
+    again = cli("apply", "--auto-approve")
+    assert again.code == 0 and again.mutating == []
+    assert [str(c) for c in again.calls if c.lock] == ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"]
+    # ... while the server saw them as the writes they are
+    assert [str(x) for x in inj.requests()[-2:]] == ["ssm:GetParameter", "ssm:DeleteParameter"]
+    assert not inventory(server.url)["lock_parameters"]
 
 
 def test_break_lock_flag_and_waiting_bound(fresh, cli):
@@ -188,7 +191,7 @@ def test_break_lock_flag_and_waiting_bound(fresh, cli):
     r = cli("destroy", "--force", "--lock-timeout", "0.5")
     assert r.code == 1 and "ci@elsewhere:1 (apply) since 2026-01-01T00:00:00Z" in r.output, r.output
     assert "waited" in r.output and 0.5 <= time.monotonic() - t < 10
-    r = cli("apply", "--auto-approve", "--break-lock")
+    r = cli("destroy", "--force", "--break-lock")  # nothing to destroy; the foreign lock is broken first
     assert r.code == 0, r.output
     assert not inventory(server.url)["lock_parameters"]
 
@@ -216,14 +219,3 @@ def test_policy_grants_the_lock_parameter_only(cli):
     assert sorted(st["Action"]) == ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"]
     assert not any("ssm:" in a for s in doc["Statement"] if s["Sid"] != "ApplyLock"
                    for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
-
-
-def test_lock_calls_are_recorded_but_not_counted_as_changes(fresh, cli):
-    r = cli("apply", "--auto-approve")
-    assert r.code == 0
-    again = cli("apply", "--auto-approve")
-    assert again.code == 0 and again.mutating == []
-    assert [str(c) for c in again.calls if c.lock] == ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"]
-    # ... while the server saw them as the writes they are
-    assert [str(r) for r in fresh[1].requests()[-2:]] == ["ssm:GetParameter", "ssm:DeleteParameter"]
-    assert not inventory(fresh[0].url)["lock_parameters"]
