@@ -100,8 +100,9 @@ def _rest_routes(service: str):
                 rx = re.sub(r"\\\{[^}]+\\\}", "[^/]+", rx)
                 keys = tuple(q.split("=")[0] for q in query.split("&") if q)
                 literal = len(re.sub(r"\{[^}]+\}", "", uri))
-                routes.append((http.get("method", "GET"), re.compile(f"^{rx}/?$"), keys, literal, name))
-            routes.sort(key=lambda r: -r[3])
+                deprecated = bool(model.operation_model(name).deprecated)
+                routes.append((http.get("method", "GET"), re.compile(f"^{rx}/?$"), keys, literal - deprecated, name))
+            routes.sort(key=lambda r: -r[3])  # most specific first; a deprecated twin (PutBucketLifecycle) last
             _rest_cache[service] = routes
     return routes
 
