@@ -75,7 +75,7 @@ def _check_account(ctx) -> None:
 
 
 def _locked(ctx, command: str, timeout: float, force: bool):
-    """The stack's apply lock (provisioner/lock.py), held while apply/destroy plans and changes."""
+    """The stack's apply lock (provisioner/lock.py), held while apply/destroy change things."""
     from . import lock
 
     return lock.held(ctx.aws, ctx.desired, command, timeout=timeout, force=force)
@@ -180,7 +180,9 @@ def apply(
         desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
         ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
         _check_account(ctx)
-        held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+        locked = None
+        if saved is not None or break_lock:  # a saved plan is checked against live state under the lock
+            locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
         if saved is not None and saved.mode == "destroy":
             p = engine.destroy_plan(ctx, resources)
         else:
@@ -195,9 +197,25 @@ def apply(
             p = saved
         _echo(render.plan_text(p))
         if not p.has_changes:
+            if locked is None:  # nothing to do: no lock taken (a crashed run's lock here is cleared)
+                from .lock import clear_if_dead
+
+                clear_if_dead(ctx.aws, ctx.desired)
             return
-        if not auto_approve and saved is None:
-            _confirm("Apply these changes?", "--auto-approve")
+        if saved is None:
+            # Locked from here to the end. A run that changed things between our plan and the lock
+            # is harmless: apply re-reads each resource right before writing and skips what matches.
+            if locked is None:
+                locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+            if locked.contended:  # another run was applying: show what is left to do now
+                ctx.forget()
+                p = engine.plan(ctx, resources, unmanaged)
+                _echo("Another run held the lock; the plan now that it is released:")
+                _echo(render.plan_text(p))
+                if not p.has_changes:
+                    return
+            if not auto_approve:
+                _confirm("Apply these changes?", "--auto-approve")
         result = engine.apply(ctx, p, resources)
     except ProvisionError as e:
         raise _fail(e)
@@ -244,11 +262,21 @@ def destroy(
         desired = _load(file)
         ctx, resources, _unmanaged = _session(desired, profile, region)
         _check_account(ctx)
-        held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
+        if break_lock:  # asked for explicitly: break (and hold) it whatever there is to do
+            held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
         p = engine.destroy_plan(ctx, resources)
         _echo(render.plan_text(p))
         if not p.has_changes:
-            return
+            return  # nothing to delete: no lock taken
+        if not break_lock:
+            locked = held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
+            if locked.contended:
+                ctx.forget()
+                p = engine.destroy_plan(ctx, resources)
+                _echo("Another run held the lock; the plan now that it is released:")
+                _echo(render.plan_text(p))
+                if not p.has_changes:
+                    return
         if not force:
             _confirm(f"Destroy {p.counts()['delete']} resources of stack {desired.stack.name!r}?", "--force")
         result = engine.apply(ctx, p, resources)

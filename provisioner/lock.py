@@ -183,6 +183,7 @@ class Lock:
 
     def acquire(self, timeout: float = 0.0, *, force: bool = False) -> "Lock":
         start = time.monotonic()
+        self.contended = False  # True when another live run held it and we waited for it
         poll = float(os.environ.get("PROVISION_POLL_SECONDS", "2"))
         if force:
             self.broke = break_lock(self.client, self.name)
@@ -200,6 +201,7 @@ class Lock:
             waited = time.monotonic() - start
             if waited >= timeout:
                 raise LockHeld(self.name, cur[1], waited if timeout else 0.0)
+            self.contended = True
             log.info("waiting for the apply lock", holder=cur[1].get("holder"), since=cur[1].get("since"),
                      waited_s=round(waited, 1))
             time.sleep(max(0.0, min(poll, timeout - waited)))
@@ -255,6 +257,13 @@ def held(aws: Any, desired: Any, command: str, *, timeout: float = 0.0, force: b
         lk.release()
 
 
+def clear_if_dead(aws: Any, desired: Any) -> dict | None:
+    """A run with nothing to change takes no lock, but still clears one left by a crashed run on
+    this host (one read; a write only in that case) so the account converges. -> the dead holder."""
+    lk = Lock(client_for(aws, desired), name_for(desired.stack.name), "apply")
+    return lk.broke if lk._break_if_dead() and lk.broke else None
+
+
 def break_lock(client: Any, name: str) -> dict | None:
     """Delete the lock whoever holds it; -> the holder's info, or None if it was not held."""
     lk = Lock(client, name, "unlock")
@@ -265,4 +274,4 @@ def break_lock(client: Any, name: str) -> dict | None:
     return cur[1]
 
 
-__all__ = ["Lock", "LockHeld", "held", "break_lock", "name_for", "client_for", "dead_here", "PREFIX"]
+__all__ = ["Lock", "LockHeld", "held", "break_lock", "name_for", "client_for", "dead_here", "clear_if_dead", "PREFIX"]
