@@ -5,14 +5,13 @@ Heavy modules (boto3, the reconcilers) are imported inside the commands so `--he
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, ProvisionError
+from .errors import EXIT_CHANGES, EXIT_ERROR, ProvisionError
 
 app = typer.Typer(
     add_completion=False,

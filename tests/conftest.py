@@ -39,18 +39,45 @@ def moto_server():
     server.stop()
 
 
-@pytest.fixture
-def aws_env(moto_server, monkeypatch, tmp_path):
-    """A clean sandbox account with the hosted zone the real account has; env points at it."""
+def use_clean_sandbox(server, monkeypatch, tmp_path) -> str:
+    """Reset ``server``, point this process's AWS SDK at it, create the hosted zone -> zone id."""
     from provisioner.sandbox import create_fixtures, sandbox_env
 
-    moto_server.reset()
-    for k, v in sandbox_env(moto_server.url).items():
+    server.reset()
+    for k, v in sandbox_env(server.url).items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    zone_id = create_fixtures(moto_server.url)
+    return create_fixtures(server.url)
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch, tmp_path):
+    """A clean sandbox account with the hosted zone the real account has; env points at it."""
+    zone_id = use_clean_sandbox(moto_server, monkeypatch, tmp_path)
     return Env(url=moto_server.url, zone_id=zone_id, server=moto_server)
+
+
+@pytest.fixture(scope="module")
+def faulty_server():
+    """The sandbox behind the fault-injecting, request-logging wrapper of tests/faults.py."""
+    from provisioner.sandbox import Server
+    from tests.faults import FaultInjector
+
+    inj = FaultInjector()
+    server = Server(app=inj).start()
+    yield server, inj
+    server.stop()
+
+
+@pytest.fixture
+def fresh(faulty_server, monkeypatch, tmp_path):
+    """A clean account on the faulty server (no faults configured), env pointing at it, log empty."""
+    server, inj = faulty_server
+    inj.configure()
+    use_clean_sandbox(server, monkeypatch, tmp_path)
+    inj.clear()
+    return server, inj
 
 
 @dataclass

@@ -16,36 +16,13 @@ import time
 import pytest
 
 from provisioner import lock
-from tests.faults import FaultInjector, child_env, inventory, provision_cmd
+from tests.faults import child_env, inventory, provision_cmd
 
 STACK = "slurm-factory"
 LOCK = lock.name_for(STACK)
 
 
-@pytest.fixture(scope="module")
-def served():
-    from provisioner.sandbox import Server
 
-    inj = FaultInjector()
-    server = Server(app=inj).start()
-    yield server, inj
-    server.stop()
-
-
-@pytest.fixture
-def fresh(served, monkeypatch, tmp_path):
-    """A clean account on the module's server; env of this process (in-process CLI) points at it."""
-    from provisioner.sandbox import create_fixtures, sandbox_env
-
-    server, inj = served
-    server.reset()
-    create_fixtures(server.url)
-    inj.clear()
-    for k, v in sandbox_env(server.url).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    return server, inj
 
 
 def _ssm(url):

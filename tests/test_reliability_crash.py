@@ -15,21 +15,9 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
-
-from tests.faults import FaultInjector, child_env, duplicates, inventory, provision_cmd
+from tests.faults import child_env, duplicates, inventory, provision_cmd
 
 BUCKET = "slurm-factory-spack-buildcache-4b670"
-
-
-@pytest.fixture(scope="module")
-def served():
-    from provisioner.sandbox import Server
-
-    inj = FaultInjector()
-    server = Server(app=inj).start()
-    yield server, inj
-    server.stop()
 
 
 def _fresh(server, inj):
@@ -53,10 +41,10 @@ def _writes(inj):
     return [r for r in inj.requests() if r.mutating and r.executed and r.status < 400]
 
 
-def test_sigkill_after_every_mutating_call_then_rerun_converges(served, tmp_path, desired_file, monkeypatch):
+def test_sigkill_after_every_mutating_call_then_rerun_converges(faulty_server, tmp_path, desired_file, monkeypatch):
     from provisioner.sandbox import sandbox_env
 
-    server, inj = served
+    server, inj = faulty_server
     for k, v in sandbox_env(server.url).items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))

@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from tests.faults import FaultInjector, child_env, duplicates, inventory, provision_cmd
+from tests.faults import child_env, duplicates, inventory, provision_cmd
 
 BUCKET = "slurm-factory-spack-buildcache-4b670"
 DOMAIN = "slurm-factory-spack-binary-cache.vantagecompute.ai"
@@ -27,31 +27,9 @@ EXPECTED_COUNTS = {"buckets": 2, "distributions": 1, "certificates": 1, "oais": 
                    "lock_parameters": 0}
 
 
-@pytest.fixture(scope="module")
-def served():
-    from provisioner.sandbox import Server
-
-    inj = FaultInjector()
-    server = Server(app=inj).start()
-    yield server, inj
-    server.stop()
-
-
-@pytest.fixture
-def fresh(served, monkeypatch, tmp_path):
-    from provisioner.sandbox import create_fixtures, sandbox_env
-
-    server, inj = served
-    inj.configure()
-    server.reset()
-    create_fixtures(server.url)
-    inj.clear()
-    for k, v in sandbox_env(server.url).items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+@pytest.fixture(autouse=True)
+def _fast_deploys(monkeypatch):
     monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "0.05")
-    return server, inj
 
 
 def _client(url, service, attempts=1):
