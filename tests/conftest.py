@@ -30,6 +30,11 @@ for _k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_k, None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Long tests first: with two workers, a minute-long test started last would run alone."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("long") else 1)
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     from provisioner.sandbox import Server

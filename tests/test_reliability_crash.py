@@ -15,6 +15,8 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pytest
+
 from tests.faults import child_env, duplicates, inventory, provision_cmd
 
 BUCKET = "slurm-factory-spack-buildcache-4b670"
@@ -41,6 +43,7 @@ def _writes(inj):
     return [r for r in inj.requests() if r.mutating and r.executed and r.status < 400]
 
 
+@pytest.mark.long
 def test_sigkill_after_every_mutating_call_then_rerun_converges(faulty_server, tmp_path, desired_file, monkeypatch):
     from provisioner.sandbox import sandbox_env
 
