@@ -220,8 +220,15 @@ def apply(
         raise _fail(e)
     finally:
         held.close()
-    verb = "deleted" if p.mode == "destroy" else "changed"
-    _echo(f"Apply complete: {len(result.done)} resources {verb}.")
+    from collections import Counter
+
+    done = Counter(action for _addr, action in result.done)
+    summary = ", ".join(f"{n} {a}d" for a, n in (("create", done["create"]), ("update", done["update"]),
+                                                  ("delete", done["delete"])) if n) or "nothing changed"
+    matched = len(p.actionable) - len(result.done)
+    if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
+        summary += f"; {matched} already matched when re-read"
+    _echo(f"Apply complete: {summary}.")
     if result.unconverged:
         _echo("Warning: not converged yet (AWS may still be propagating): "
               + ", ".join(c.address for c in result.unconverged), err=True)
