@@ -228,6 +228,9 @@ SUBJECT_RE = re.compile(r"^repo:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+):(.+)$")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 OUTPUT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,254}$")
 
+# CloudFront additional metrics: published only while the distribution's monitoring subscription is on.
+ADDITIONAL_METRICS = ("CacheHitRate", "OriginLatency", "401ErrorRate", "403ErrorRate", "404ErrorRate",
+                      "502ErrorRate", "503ErrorRate", "504ErrorRate")
 TLS_VERSIONS = ("TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.3_2025")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 VIEWER_POLICIES = ("redirect-to-https", "https-only")  # allow-all would serve the cache over plain HTTP
@@ -436,6 +439,12 @@ def from_dict(data: dict, file: str = "<dict>") -> DesiredState:
     drift_ignore = _drift(root.section("drift", required=False))
     root.used.update({"drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user", "alarms", "outputs"})
     root.done()
+    if not cdn.additional_metrics:  # an alarm on a metric CloudFront does not publish watches nothing
+        for i, a in enumerate(alarms.alarms):
+            if a.metric in ADDITIONAL_METRICS:
+                raise ConfigError(file, f"alarms.alarm[{i}].metric",
+                                  f"a standard CloudFront metric, or cdn.additional_metrics = true ({a.metric} is "
+                                  "an additional metric, published only with the monitoring subscription)", a.metric)
     names = {buildcache.name, logs.name}
     if len(names) != 2:
         raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)

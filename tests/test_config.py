@@ -111,6 +111,9 @@ MALFORMED = [
      "s3.logs.object_ownership", "ACLs"),
     ("stack is not a table", sub('[stack]\nname = "slurm-factory"', 'stack = 3\n[stackx]\nname = "slurm-factory"'),
      "stack", "a table"),
+    ("cache-hit alarm without additional metrics",
+     sub("additional_metrics = true              # monitoring subscription: needed for CacheHitRate",
+         "additional_metrics = false"), "alarms.alarm[1].metric", "additional metric"),
     ("expiry on the buildcache", sub("noncurrent_days = 90", "noncurrent_days = 90\nexpire_days = 30"),
      "s3.buildcache.lifecycle.expire_days", "nothing lost"),
 ]
