@@ -89,14 +89,30 @@ def _stale_etag_safe(fn):
 # ---------------------------------------------------------------------------------------------
 
 
-def _list_oais(ctx) -> list[dict]:
+def _list_all(ctx, operation: str, list_key: str, *, fresh: bool = False) -> list[dict]:
+    """Every item of a paginated CloudFront list, memoised for the plan (``fresh`` bypasses it)."""
     def fetch():
         items: list[dict] = []
-        for page in _cf(ctx).get_paginator("list_cloud_front_origin_access_identities").paginate():
-            items.extend(page.get("CloudFrontOriginAccessIdentityList", {}).get("Items") or [])
+        for page in _cf(ctx).get_paginator(operation).paginate():
+            items.extend(page.get(list_key, {}).get("Items") or [])
         return items
 
-    return ctx.memo("cloudfront:oais", fetch)
+    return fetch() if fresh else ctx.memo(f"cloudfront:{operation}", fetch)
+
+
+def _delete_with_etag(ctx, get_operation: str, delete_operation: str, ident: str) -> None:
+    """Delete with the current ETag; stale ETags are re-read, 'in use' is waited out (bounded)."""
+    cf = _cf(ctx)
+
+    def attempt():
+        etag = getattr(cf, get_operation)(Id=ident)["ETag"]
+        getattr(cf, delete_operation)(Id=ident, IfMatch=etag)
+
+    retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))
+
+
+def _list_oais(ctx) -> list[dict]:
+    return _list_all(ctx, "list_cloud_front_origin_access_identities", "CloudFrontOriginAccessIdentityList")
 
 
 class OriginAccessIdentity(Resource):
@@ -172,13 +188,7 @@ class OriginAccessIdentity(Resource):
         return got["CloudFrontOriginAccessIdentityConfig"]["CallerReference"] == self.caller_reference(ctx)
 
     def delete(self, ctx, live: dict) -> None:
-        cf = _cf(ctx)
-
-        def attempt():
-            etag = cf.get_cloud_front_origin_access_identity(Id=live["id"])["ETag"]
-            cf.delete_cloud_front_origin_access_identity(Id=live["id"], IfMatch=etag)
-
-        retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))
+        _delete_with_etag(ctx, "get_cloud_front_origin_access_identity", "delete_cloud_front_origin_access_identity", live["id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,13 +197,7 @@ class OriginAccessIdentity(Resource):
 
 
 def _list_oacs(ctx, fresh: bool = False) -> list[dict]:
-    def fetch():
-        items: list[dict] = []
-        for page in _cf(ctx).get_paginator("list_origin_access_controls").paginate():
-            items.extend(page.get("OriginAccessControlList", {}).get("Items") or [])
-        return items
-
-    return fetch() if fresh else ctx.memo("cloudfront:oacs", fetch)
+    return _list_all(ctx, "list_origin_access_controls", "OriginAccessControlList", fresh=fresh)
 
 
 class OriginAccessControl(Resource):
@@ -268,13 +272,7 @@ class OriginAccessControl(Resource):
         return live.get("name") == self.name(ctx) and _marker(ctx) in (live.get("description") or "")
 
     def delete(self, ctx, live: dict) -> None:
-        cf = _cf(ctx)
-
-        def attempt():
-            etag = cf.get_origin_access_control_config(Id=live["id"])["ETag"]
-            cf.delete_origin_access_control(Id=live["id"], IfMatch=etag)
-
-        retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))
+        _delete_with_etag(ctx, "get_origin_access_control_config", "delete_origin_access_control", live["id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,13 +387,7 @@ class CachePolicy(Resource):
         return live.get("name") == ctx.desired.cdn.cache.name and _marker(ctx) in (live.get("comment") or "")
 
     def delete(self, ctx, live: dict) -> None:
-        cf = _cf(ctx)
-
-        def attempt():
-            etag = cf.get_cache_policy_config(Id=live["id"])["ETag"]
-            cf.delete_cache_policy(Id=live["id"], IfMatch=etag)
-
-        retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))
+        _delete_with_etag(ctx, "get_cache_policy_config", "delete_cache_policy", live["id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,13 +396,7 @@ class CachePolicy(Resource):
 
 
 def _list_distributions(ctx, fresh: bool = False) -> list[dict]:
-    def fetch():
-        items: list[dict] = []
-        for page in _cf(ctx).get_paginator("list_distributions").paginate():
-            items.extend(page.get("DistributionList", {}).get("Items") or [])
-        return items
-
-    return fetch() if fresh else ctx.memo("cloudfront:distributions", fetch)
+    return _list_all(ctx, "list_distributions", "DistributionList", fresh=fresh)
 
 
 def _qty(items: list) -> dict:
