@@ -168,6 +168,18 @@ class Resource:
     def outputs(self, ctx: "Context", live: dict) -> dict:
         return {}
 
+    def converge_existing(self, ctx: "Context", desired: dict) -> bool:
+        """After a create answered 'already exists' (a crashed or concurrent run made it): read it
+        and correct it in place. False when it cannot be read (the caller re-raises)."""
+        ctx.forget()  # batched reads memoised before the create are stale now
+        live = self.read(ctx)
+        if live is None:
+            return False
+        changes = tuple(self.diff(desired, live))
+        if changes:
+            self.update(ctx, desired, live, changes)
+        return True
+
     def owned(self, ctx: "Context", live: dict) -> bool:
         """True when live carries our ownership tag (destroy deletes only those)."""
         tags = live.get("tags") or {}

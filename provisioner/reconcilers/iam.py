@@ -181,10 +181,7 @@ class OidcProvider(Resource):
             if error_code(e) != "EntityAlreadyExists":
                 raise
             # Created meanwhile (another run, another stack): adopt it like plan would have.
-            ctx.forget()
-            live = self.read(ctx)
-            if live is not None:
-                self.update(ctx, desired, live, tuple(self.diff(desired, live)))
+            self.converge_existing(ctx, desired)
 
     def update(self, ctx, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         iam = ctx.client("iam")
@@ -347,13 +344,10 @@ class GithubRole(Resource):
             # Right after the provider is created IAM may not resolve it yet ("Invalid principal").
             retry.call("iam_propagation", lambda: iam.create_role(**kwargs))
         except ClientError as e:
-            if error_code(e) != "EntityAlreadyExists":
+            # created meanwhile (a crashed or concurrent run): converge it
+            if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
                 raise
-            live = self.read(ctx)  # created meanwhile (a concurrent run): converge it
-            if live is not None:
-                self.update(ctx, desired, live, tuple(self.diff(desired, live)))
-                return
-            raise
+            return
         self._put_policy(ctx, desired)
 
     def _put_policy(self, ctx, desired: dict) -> None:
@@ -453,13 +447,9 @@ class AdminUser(Resource):
         try:
             iam.create_user(UserName=self.spec.name, Path=desired["path"], Tags=_tag_list(desired["tags"]))
         except ClientError as e:
-            if error_code(e) != "EntityAlreadyExists":
+            if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
                 raise
-            live = self.read(ctx)
-            if live is not None:
-                self.update(ctx, desired, live, tuple(self.diff(desired, live)))
-                return
-            raise
+            return
         # No access key, login profile or other credential is ever created here.
         self._put_policy(ctx, desired)
 
