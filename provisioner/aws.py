@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
 #: Operations that only read although their name does not say so.
@@ -74,7 +74,7 @@ class CallRecorder:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._lock = threading.Lock()
-        self._cm = None
+        self._cm: AbstractContextManager[None] | None = None
 
     def __call__(self, call: Call) -> None:
         with self._lock:
@@ -85,7 +85,7 @@ class CallRecorder:
         self._cm.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         assert self._cm is not None
         self._cm.__exit__(*exc)
 
@@ -101,7 +101,7 @@ class CallRecorder:
             self.calls.clear()
 
 
-def _notify(model, params=None, **_kw) -> None:
+def _notify(model: Any, params: dict[str, Any] | None = None, **_kw: Any) -> None:
     if not _observers:
         return
     call = Call(model.service_model.service_name, model.name, params or {})
@@ -131,7 +131,7 @@ class Aws:
         self._clients: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
 
-    def client(self, service: str, region: str | None = None):
+    def client(self, service: str, region: str | None = None) -> Any:
         if service in GLOBAL_SERVICES:
             region = GLOBAL_REGION
         region = region or self.region

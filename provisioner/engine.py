@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
-import sys
-import threading
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Callable
@@ -24,129 +22,13 @@ from typing import Any, Callable
 import structlog
 
 from .config import DesiredState
+from .context import Context, Progress
 from .errors import PreconditionError, ProvisionError, StepError
 from .model import CREATE, DELETE, NOOP, READ, UPDATE, Change, FieldChange, Plan, Resource, Unknown, fingerprint, has_unknown
 
 log = structlog.get_logger("provision")
 
 READ_WORKERS = int(os.environ.get("PROVISION_READ_WORKERS", "16"))
-
-
-class Context:
-    """What reconcilers see: the desired state, AWS clients, and live values/outputs read so far."""
-
-    def __init__(self, desired: DesiredState, aws: Any, *, wait: bool = True, progress: "Progress | None" = None):
-        self.desired = desired
-        self.aws = aws
-        self.wait = wait
-        self.progress = progress or Progress()
-        self.resources: dict[str, Resource] = {}
-        self.live: dict[str, dict | None] = {}
-        self.outs: dict[str, dict] = {}
-        self._cache: dict[Any, Any] = {}
-        self._cache_lock = threading.Lock()
-        self._key_locks: dict[Any, threading.Lock] = {}
-
-    # -- AWS ---------------------------------------------------------------------------------
-    def client(self, service: str, region: str | None = None):
-        return self.aws.client(service, region or self.desired.stack.region)
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return self.desired.tags
-
-    # -- other resources ---------------------------------------------------------------------
-    def managed(self, address: str) -> bool:
-        return address in self.resources
-
-    def out(self, address: str, key: str) -> Any:
-        """An output of another resource, or Unknown when it does not exist yet."""
-        outs = self.outs.get(address)
-        if outs is None or key not in outs or outs[key] is None:
-            return Unknown(f"{address}.{key}")
-        return outs[key]
-
-    # -- memo for batched reads (one list call serves many resources) ---------------------------
-    def memo(self, key: Any, fn: Callable[[], Any]) -> Any:
-        with self._cache_lock:
-            if key in self._cache:
-                return self._cache[key]
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._cache_lock:
-                if key in self._cache:
-                    return self._cache[key]
-            value = fn()
-            with self._cache_lock:
-                self._cache[key] = value
-            return value
-
-    def forget(self) -> None:
-        with self._cache_lock:
-            self._cache.clear()
-
-    # -- waiting -----------------------------------------------------------------------------
-    def wait_for(self, description: str, client: Any, waiter_name: str, *, delay: float, timeout: float,
-                 **kwargs) -> None:
-        """Poll a boto3 waiter (its own acceptors), showing progress, bounded by ``timeout``."""
-        from botocore.exceptions import WaiterError
-
-        delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
-        waiter = client.get_waiter(waiter_name)
-        start = time.monotonic()
-        polls = 0
-        while True:
-            polls += 1
-            try:
-                waiter.wait(WaiterConfig={"Delay": 0, "MaxAttempts": 1}, **kwargs)
-                self.progress.done(description, time.monotonic() - start)
-                return
-            except WaiterError as e:
-                reason = str(getattr(e, "kwargs", {}).get("reason", e))
-                if "terminal failure" in reason:
-                    raise ProvisionError(f"waiting for {description}: {reason}") from None
-            elapsed = time.monotonic() - start
-            if elapsed > timeout:
-                raise ProvisionError(
-                    f"waiting for {description}: not done after {elapsed:.0f}s; run apply again later to resume"
-                )
-            self.progress.tick(description, elapsed)
-            time.sleep(delay)
-
-
-class Progress:
-    """Long waits: a live line with elapsed time on a terminal, periodic log lines otherwise."""
-
-    def __init__(self, stream=None, interactive: bool | None = None, every: float = 30.0):
-        self.stream = stream or sys.stderr
-        self.interactive = self.stream.isatty() if interactive is None else interactive
-        self.every = every
-        self._last_log: dict[str, float] = {}
-
-    def tick(self, description: str, elapsed: float) -> None:
-        if self.interactive:
-            self.stream.write(f"\r  waiting for {description} ... {_fmt_elapsed(elapsed)} elapsed")
-            self.stream.flush()
-            return
-        last = self._last_log.get(description, -1e9)
-        if elapsed - last >= self.every or last < 0:
-            self._last_log[description] = elapsed
-            log.info("waiting", target=description, elapsed_s=round(elapsed, 1))
-
-    def done(self, description: str, elapsed: float) -> None:
-        if self.interactive and elapsed > 0.5:
-            self.stream.write(f"\r  {description}: done after {_fmt_elapsed(elapsed)}          \n")
-            self.stream.flush()
-        elif elapsed > 0.5:
-            log.info("waited", target=description, elapsed_s=round(elapsed, 1))
-
-
-def _fmt_elapsed(s: float) -> str:
-    m, sec = divmod(int(s), 60)
-    return f"{m}m{sec:02d}s" if m else f"{sec}s"
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def order(resources: list[Resource]) -> list[Resource]:
@@ -279,7 +161,7 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             live = r.read(ctx)
             if live is None:
                 continue
-            _step(ctx, r, "deleting", lambda: r.delete(ctx, live))
+            _step(ctx, r, "deleting", functools.partial(r.delete, ctx, live))
             result.done.append((r.address, DELETE))
         return result
 

@@ -141,7 +141,7 @@ def policy_document(desired: Any, mode: str) -> dict:
     s3_account = sorted(a for a in actions if a in _S3_ACCOUNT)
     other = sorted(a for a in actions if not a.startswith(("s3:", "ssm:")))
     ssm = sorted(a for a in actions if a.startswith("ssm:"))  # the apply lock parameter, nothing else
-    statements = []
+    statements: list[dict[str, Any]] = []
     if s3_bucket:
         statements.append({"Sid": "S3Buckets", "Effect": "Allow", "Action": s3_bucket,
                            "Resource": [f"arn:aws:s3:::{b}" for b in buckets]})

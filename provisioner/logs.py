@@ -37,5 +37,5 @@ class _StderrLogger:
 
 
 class _StderrLoggerFactory:
-    def __call__(self, *args) -> _StderrLogger:
+    def __call__(self, *args: object) -> _StderrLogger:
         return _StderrLogger()

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ProvisionError
-from .model import Plan, jsonable
+from .model import Change, Plan, Resource, jsonable
+
+if TYPE_CHECKING:
+    from .aws import Aws
+    from .config import DesiredState
+    from .context import Context
 
 # --- saved plans ----------------------------------------------------------------------------------
 
@@ -62,11 +67,11 @@ def stale_reasons(saved: Plan, fresh: Plan) -> list[str]:
     return reasons
 
 
-def _fields(change) -> list[dict]:
+def _fields(change: Change) -> list[dict[str, Any]]:
     return [f.to_json() for f in change.fields]
 
 
-def _describe_move(o, n) -> str:
+def _describe_move(o: Change, n: Change) -> str:
     if o.action != n.action:
         return f" (planned {o.action}, now {n.action})"
     before = {f["path"]: f for f in _fields(o)}
@@ -103,7 +108,7 @@ def outputs_text(values: dict[str, Any]) -> str:
 # --- show (the seed's synth) ----------------------------------------------------------------------
 
 
-def show_data(ctx, resources, *, offline: bool) -> dict:
+def show_data(ctx: Context, resources: list[Resource], *, offline: bool) -> dict[str, Any]:
     from .engine import order
 
     items = []
@@ -167,7 +172,7 @@ class Check:
         return {"check": self.name, "ok": self.ok, "detail": self.detail}
 
 
-def preflight(desired, aws, unmanaged: list[str]) -> list[Check]:
+def preflight(desired: DesiredState, aws: Aws, unmanaged: list[str]) -> list[Check]:
     """Read-only checks before any change: credentials, account, region, hosted zone."""
     checks = [Check("desired state", True, f"{desired.source} is valid (stack {desired.stack.name!r})")]
     try:
@@ -199,7 +204,7 @@ def preflight(desired, aws, unmanaged: list[str]) -> list[Check]:
     return checks
 
 
-def _zone_check(desired, aws) -> Check:
+def _zone_check(desired: DesiredState, aws: Aws) -> Check:
     r53 = aws.client("route53")
     name = desired.dns.zone.rstrip(".") + "."
     try:
@@ -249,7 +254,7 @@ METRIC_NAMESPACE = "Provision/Drift"
 METRIC_NAME = "DriftedResources"
 
 
-def publish_drift_metric(ctx, plan: Plan) -> int:
+def publish_drift_metric(ctx: Context, plan: Plan) -> int:
     """PutMetricData: the number of drifted resources, dimension Stack=<stack name>."""
     count = len(plan.actionable)
     try:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import structlog
-from tenacity import RetryCallState, retry_if_exception, stop_after_delay, wait_exponential
-from tenacity import Retrying
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from .aws import error_code
 

@@ -235,7 +235,7 @@ def test_destroy_asks_refuses_and_retains(aws_env, cli, monkeypatch):
     assert "= iam_user.admin  (retained (not tagged as ours))" in r.output
     assert "= route53_zone.main  (data source: never deleted)" in r.output
 
-    monkeypatch.setattr("provisioner.cli._interactive", lambda: True)
+    monkeypatch.setattr("provisioner.cli._common._interactive", lambda: True)
     r = cli("destroy", input="y\n")  # only 'yes' is accepted
     assert r.code == 1 and "Cancelled." in r.output and r.mutating == []
 

@@ -20,13 +20,14 @@ issued; create = the ``certificate_validated`` waiter (bounded, with progress), 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
 from .. import retry
 from ..aws import error_code
 from ..config import DesiredState
+from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, diff_fields
 
@@ -38,7 +39,7 @@ CERT = "acm_certificate.cdn"
 VALIDATION_WAIT_SECONDS = 75 * 60  # DNS validation usually takes minutes; AWS gives up after 72 h
 
 
-def acm_client(ctx):
+def acm_client(ctx: Context) -> Any:
     return ctx.client("acm", ACM_REGION)
 
 
@@ -70,7 +71,7 @@ def _validation_records(cert: dict) -> list[dict] | None:
     return [out[k] for k in sorted(out)]
 
 
-def describe(ctx, arn: str) -> dict:
+def describe(ctx: Context, arn: str) -> dict:
     """describe_certificate, memoised for this plan/apply step (the validation reads it too)."""
     return ctx.memo(("acm_describe", arn),
                     lambda: acm_client(ctx).describe_certificate(CertificateArn=arn)["Certificate"])
@@ -86,10 +87,10 @@ class AcmCertificate(Resource):
         self.zone = desired.dns.zone
 
     # -- desired / live ------------------------------------------------------------------------
-    def _sans(self, domain: str, sans) -> list[str]:
+    def _sans(self, domain: str, sans: Any) -> list[str]:
         return sorted({s.lower().rstrip(".") for s in sans} - {domain})
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         domain = self.spec.domain
         return {
             "domain": domain,
@@ -114,7 +115,7 @@ class AcmCertificate(Resource):
             "validation_records": _validation_records(cert),
         }
 
-    def _candidates(self, ctx, domain_match) -> list[dict]:
+    def _candidates(self, ctx: Context, domain_match: Callable[[str], bool]) -> list[dict]:
         """Certificate summaries (newest first, ISSUED before pending) whose domain matches."""
         acm = acm_client(ctx)
         summaries = ctx.memo("acm_list", lambda: [
@@ -127,7 +128,7 @@ class AcmCertificate(Resource):
         found.sort(key=lambda s: s.get("Status") != "ISSUED")  # stable: ISSUED first, newest first
         return found
 
-    def _find(self, ctx) -> tuple[dict, dict] | None:
+    def _find(self, ctx: Context) -> tuple[dict, dict] | None:
         """Our certificate: the one matching the desired fields if several are ours."""
         acm = acm_client(ctx)
         want = self.desired(ctx)
@@ -158,7 +159,7 @@ class AcmCertificate(Resource):
                 return fallback
         return None
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         found = self._find(ctx)
         if found is None:
             return None
@@ -167,7 +168,7 @@ class AcmCertificate(Resource):
             cert = self._wait_for_records(ctx, cert["CertificateArn"])
         return self._normalise(cert, tags)
 
-    def _wait_for_records(self, ctx, arn: str) -> dict:
+    def _wait_for_records(self, ctx: Context, arn: str) -> dict:
         """ACM publishes the validation CNAMEs a few seconds after the request: bounded wait."""
         acm = acm_client(ctx)
 
@@ -184,7 +185,7 @@ class AcmCertificate(Resource):
                 f"ACM certificate {arn}: DNS validation records did not appear in describe_certificate "
                 "in time; run again later") from None
 
-    def outputs(self, ctx, live: dict) -> dict:
+    def outputs(self, ctx: Context, live: dict) -> dict:
         return {"arn": live["arn"], "status": live["status"], "validation_records": live["validation_records"]}
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
@@ -197,7 +198,7 @@ class AcmCertificate(Resource):
         return fields
 
     # -- changes -------------------------------------------------------------------------------
-    def _request(self, ctx, desired: dict) -> str:
+    def _request(self, ctx: Context, desired: dict) -> str:
         acm = acm_client(ctx)
         domain = desired["domain"]
         sans = desired["subject_alternative_names"]
@@ -214,10 +215,10 @@ class AcmCertificate(Resource):
         self._wait_for_records(ctx, arn)
         return arn
 
-    def create(self, ctx, desired: dict) -> None:
+    def create(self, ctx: Context, desired: dict) -> None:
         self._request(ctx, desired)
 
-    def update(self, ctx, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         top = {c.path.split(".", 1)[0] for c in changes}
         if top & set(REPLACE_FIELDS):
             import structlog
@@ -232,7 +233,7 @@ class AcmCertificate(Resource):
             acm_client(ctx).add_tags_to_certificate(
                 CertificateArn=live["arn"], Tags=[{"Key": k, "Value": v} for k, v in sorted(want.items())])
 
-    def delete(self, ctx, live: dict) -> None:
+    def delete(self, ctx: Context, live: dict) -> None:
         cert = acm_client(ctx).describe_certificate(CertificateArn=live["arn"])["Certificate"]
         in_use = cert.get("InUseBy") or []
         if in_use:
@@ -250,10 +251,10 @@ class AcmValidation(Resource):
     depends_on = (CERT, "route53_record.acm_validation")
     read_after = (CERT,)  # the read needs only the certificate's ARN
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         return {"status": "ISSUED"}
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         arn = ctx.out(CERT, "arn")
         if isinstance(arn, Unknown):
             return None
@@ -267,10 +268,10 @@ class AcmValidation(Resource):
             return None
         return {"status": "ISSUED", "arn": arn}
 
-    def outputs(self, ctx, live: dict) -> dict:
+    def outputs(self, ctx: Context, live: dict) -> dict:
         return {"arn": live["arn"]}
 
-    def create(self, ctx, desired: dict) -> None:
+    def create(self, ctx: Context, desired: dict) -> None:
         arn = ctx.out(CERT, "arn")
         acm = acm_client(ctx)
         status = acm.describe_certificate(CertificateArn=arn)["Certificate"].get("Status")
@@ -287,15 +288,15 @@ class AcmValidation(Resource):
         ctx.wait_for(f"ACM certificate validation ({arn})", acm, "certificate_validated",
                      delay=15, timeout=VALIDATION_WAIT_SECONDS, CertificateArn=arn)
 
-    def update(self, ctx, desired: dict, live: dict, changes) -> None:
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         self.create(ctx, desired)
 
-    def delete(self, ctx, live: dict) -> None:
+    def delete(self, ctx: Context, live: dict) -> None:
         """Nothing to delete: the validation ends with the certificate (deleted by acm_certificate)."""
 
-    def owned(self, ctx, live: dict) -> bool:
+    def owned(self, ctx: Context, live: dict) -> bool:
         clive = ctx.live.get(CERT)
-        return bool(clive) and ctx.resources[CERT].owned(ctx, clive)
+        return clive is not None and bool(clive) and ctx.resources[CERT].owned(ctx, clive)
 
 
 def resources(desired: DesiredState) -> list[Resource]:

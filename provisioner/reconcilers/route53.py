@@ -28,8 +28,9 @@ from botocore.exceptions import ClientError
 from .. import retry
 from ..aws import error_code
 from ..config import DesiredState, Record
+from ..context import Context
 from ..errors import PreconditionError
-from ..model import Resource, Unknown, diff_fields
+from ..model import FieldChange, Resource, Unknown, diff_fields
 
 ZONE = "route53_zone.main"
 CERT = "acm_certificate.cdn"
@@ -98,7 +99,7 @@ def _exact(rrset: dict) -> dict:
     return rr
 
 
-def zone_records(ctx, zone_id: str) -> dict[tuple[str, str], dict]:
+def zone_records(ctx: Context, zone_id: str) -> dict[tuple[str, str], dict]:
     """Every simple record set in the zone by (name, type): one paginated listing per step."""
 
     def fetch() -> dict[tuple[str, str], dict]:
@@ -127,10 +128,10 @@ class HostedZone(Resource):
         self.zone_id = desired.dns.zone_id
         self.source = desired.source
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         return {"name": self.zone}
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         r53 = ctx.client("route53")
         want = fqdn(self.zone)
         if self.zone_id:
@@ -177,7 +178,7 @@ class HostedZone(Resource):
         z = found[0]
         return {"id": z["Id"].split("/")[-1], "name": self.zone}
 
-    def outputs(self, ctx, live: dict) -> dict:
+    def outputs(self, ctx: Context, live: dict) -> dict:
         return {"id": live["id"], "name": live["name"]}
 
 
@@ -190,24 +191,24 @@ class RecordSet(Resource):
     #: resource as absent, i.e. "create" (False)
     report_missing_names = False
 
-    def wanted(self, ctx) -> dict[str, dict] | Unknown:
+    def wanted(self, ctx: Context) -> dict[str, dict] | Unknown:
         """fqdn -> normalised desired value (or Unknown when the names are not known yet)."""
         raise NotImplementedError
 
-    def names(self, ctx) -> list[str] | Unknown:
+    def names(self, ctx: Context) -> list[str] | Unknown:
         w = self.wanted(ctx)
         return w if isinstance(w, Unknown) else list(w)
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         w = self.wanted(ctx)
         if isinstance(w, Unknown):
             return {"records": w}
         return {"records": {_show(n): v for n, v in w.items()}}
 
-    def _zone_id(self, ctx) -> str | Unknown:
+    def _zone_id(self, ctx: Context) -> str | Unknown:
         return ctx.out(ZONE, "id")
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         zone_id = self._zone_id(ctx)
         names = self.names(ctx)
         if isinstance(zone_id, Unknown) or isinstance(names, Unknown):
@@ -216,7 +217,7 @@ class RecordSet(Resource):
         found = {_show(n): normalise(sets[(n, self.rtype)]) for n in names if (n, self.rtype) in sets}
         return {"records": found} if found or self.report_missing_names else None
 
-    def _change(self, ctx, changes: list[dict]) -> None:
+    def _change(self, ctx: Context, changes: list[dict]) -> None:
         if not changes:
             return
         r53 = ctx.client("route53")
@@ -227,10 +228,10 @@ class RecordSet(Resource):
         ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
                      delay=5, timeout=INSYNC_TIMEOUT, Id=resp["ChangeInfo"]["Id"])
 
-    def create(self, ctx, desired: dict) -> None:
+    def create(self, ctx: Context, desired: dict) -> None:
         self.update(ctx, desired, {"records": {}}, ())
 
-    def update(self, ctx, desired: dict, live: dict, changes) -> None:
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         have = live.get("records") or {}
         upserts = []
         for name, value in desired["records"].items():
@@ -238,8 +239,8 @@ class RecordSet(Resource):
                 upserts.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
         self._change(ctx, upserts)
 
-    def delete(self, ctx, live: dict) -> None:
-        sets = zone_records(ctx, self._zone_id(ctx))  # read right before (the engine just re-read)
+    def delete(self, ctx: Context, live: dict) -> None:
+        sets = zone_records(ctx, str(self._zone_id(ctx)))  # read right before (the engine just re-read)
         deletes = [{"Action": "DELETE", "ResourceRecordSet": _exact(sets[(fqdn(n), self.rtype)])}
                    for n in sorted(live.get("records") or {}) if (fqdn(n), self.rtype) in sets]
         self._change(ctx, deletes)
@@ -256,7 +257,7 @@ class ValidationRecords(RecordSet):
     def __init__(self, desired: DesiredState):
         self.ttl = desired.dns.validation_record_ttl
 
-    def wanted(self, ctx):
+    def wanted(self, ctx: Context) -> dict[str, dict] | Unknown:
         recs = ctx.out(CERT, "validation_records")
         if isinstance(recs, Unknown):
             return recs
@@ -271,7 +272,7 @@ class ValidationRecords(RecordSet):
                 v["values"] = sorted([*v["values"], val])
         return out
 
-    def owned(self, ctx, live: dict) -> bool:
+    def owned(self, ctx: Context, live: dict) -> bool:
         # Records carry no tags: ours when they are the validation records of our certificate.
         clive = ctx.live.get(CERT)
         if not clive or not ctx.resources[CERT].owned(ctx, clive):
@@ -290,16 +291,16 @@ class AliasRecords(RecordSet):
         self.address = f"route53_record.alias_{rtype.lower()}"
         self.aliases = desired.cdn.aliases
 
-    def _target(self, ctx) -> dict:
+    def _target(self, ctx: Context) -> dict:
         domain = ctx.out(DISTRIBUTION, "domain_name")
         return {"dns_name": domain if isinstance(domain, Unknown) else fqdn(domain),
                 "hosted_zone_id": CLOUDFRONT_ZONE_ID, "evaluate_target_health": False}
 
-    def wanted(self, ctx):
+    def wanted(self, ctx: Context) -> dict[str, dict] | Unknown:
         target = self._target(ctx)
         return {fqdn(a): {"alias": dict(target)} for a in self.aliases}
 
-    def owned(self, ctx, live: dict) -> bool:
+    def owned(self, ctx: Context, live: dict) -> bool:
         # Ours when every record points at our distribution (records carry no tags).
         domain = ctx.out(DISTRIBUTION, "domain_name")
         if isinstance(domain, Unknown):
@@ -318,7 +319,7 @@ class ExtraRecord(RecordSet):
         self.rtype = rec.type
         self.address = f"route53_record.extra.{rec.name}.{rec.type}"
 
-    def wanted(self, ctx):
+    def wanted(self, ctx: Context) -> dict[str, dict] | Unknown:
         return {fqdn(self.rec.name): {"ttl": self.rec.ttl,
                                       "values": sorted(_norm_value(self.rtype, v) for v in self.rec.values)}}
 

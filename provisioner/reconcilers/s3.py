@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
@@ -18,6 +18,7 @@ from .. import policy as pol
 from .. import retry
 from ..aws import error_code, http_status
 from ..config import Bucket, DesiredState
+from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, has_unknown
 
@@ -40,7 +41,7 @@ _MISSING = {
 _SUB_READS = ("encryption", "versioning", "public_access_block", "lifecycle", "ownership", "tags")
 
 
-def _get(client, what: str, bucket: str) -> dict | None:
+def _get(client: Any, what: str, bucket: str) -> dict | None:
     op, missing = _MISSING[what]
     try:
         return getattr(client, op)(Bucket=bucket)
@@ -107,7 +108,7 @@ class S3Bucket(Resource):
         self.address = f"s3_bucket.{spec.key}"
         self.retain_on_destroy = spec.retain_on_destroy
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         b = self.spec
         return {
             "region": self.region,
@@ -119,7 +120,7 @@ class S3Bucket(Resource):
             "tags": dict(ctx.tags),
         }
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         s3 = ctx.client("s3", self.region)
         name = self.spec.name
         try:
@@ -137,7 +138,7 @@ class S3Bucket(Resource):
         region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
             "x-amz-bucket-region") or self.region
         with ThreadPoolExecutor(max_workers=len(_SUB_READS), thread_name_prefix="s3-read") as pool:
-            got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS)))
+            got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS), strict=True))
         enc = got["encryption"]
         algo = None
         if enc:
@@ -162,7 +163,7 @@ class S3Bucket(Resource):
             "tags": _tags_dict((tags or {}).get("TagSet")),
         }
 
-    def outputs(self, ctx, live: dict) -> dict:
+    def outputs(self, ctx: Context, live: dict) -> dict:
         name = self.spec.name
         return {
             "name": name,
@@ -171,7 +172,7 @@ class S3Bucket(Resource):
             "regional_domain_name": f"{name}.s3.{live.get('region') or self.region}.amazonaws.com",
         }
 
-    def create(self, ctx, desired: dict) -> None:
+    def create(self, ctx: Context, desired: dict) -> None:
         s3 = ctx.client("s3", self.region)
         kwargs: dict[str, Any] = {"Bucket": self.spec.name}
         if self.region != "us-east-1":  # us-east-1 takes no LocationConstraint
@@ -186,19 +187,19 @@ class S3Bucket(Resource):
             if error_code(e) != "BucketAlreadyOwnedByYou":  # a re-run after a crash: adopt it
                 raise
         s3.get_waiter("bucket_exists").wait(Bucket=self.spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        blank = {
+        blank: dict[str, Any] = {
             "region": self.region, "encryption": None, "versioning": False,
             "public_access_block": {f: False for f in PAB_FLAGS}, "lifecycle": [],
             "object_ownership": desired.get("object_ownership"), "tags": {},
         }
         self.update(ctx, desired, blank, tuple(self.diff(desired, blank)))
 
-    def update(self, ctx, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         s3 = ctx.client("s3", self.region)
         name = self.spec.name
         top = {c.path.split(".", 1)[0] for c in changes}
 
-        def call(fn):
+        def call(fn: Callable[[], Any]) -> Any:
             return retry.call("s3_operation_aborted", fn)
 
         if "region" in top:
@@ -232,7 +233,7 @@ class S3Bucket(Resource):
             call(lambda: s3.put_bucket_tagging(
                 Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(current.items())]}))
 
-    def delete(self, ctx, live: dict) -> None:
+    def delete(self, ctx: Context, live: dict) -> None:
         if self.spec.key == "buildcache" or self.spec.retain_on_destroy:  # belt and braces: never
             raise PreconditionError(f"S3 bucket {self.spec.name!r} is retained; it is never deleted")
         s3 = ctx.client("s3", self.region)
@@ -245,7 +246,7 @@ class S3Bucket(Resource):
         s3.delete_bucket(Bucket=self.spec.name)
 
 
-def bucket_policy_document(ctx, b: Bucket) -> dict:
+def bucket_policy_document(ctx: Context, b: Bucket) -> dict:
     """Deny non-TLS access; on the buildcache, grant CloudFront read (OAI or OAC) when it is managed."""
     arn = b.arn
     statements: list[dict] = []
@@ -295,7 +296,7 @@ class S3BucketPolicy(Resource):
             deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
         self.depends_on = tuple(deps)
 
-    def _aliases(self, ctx) -> dict[str, str]:
+    def _aliases(self, ctx: Context) -> dict[str, str]:
         # S3 may show an OAI principal by its canonical user id: map it back to the ARN form.
         if self.spec.key != "buildcache" or not ctx.managed("cloudfront_oai.buildcache"):
             return {}
@@ -305,13 +306,13 @@ class S3BucketPolicy(Resource):
             return {}
         return {cid: arn}
 
-    def desired(self, ctx) -> dict:
+    def desired(self, ctx: Context) -> dict:
         doc = bucket_policy_document(ctx, self.spec)
         if not doc["Statement"]:
             return {"policy": None}
         return {"policy": doc}
 
-    def read(self, ctx) -> dict | None:
+    def read(self, ctx: Context) -> dict | None:
         if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
             return None  # the bucket does not exist yet: nor does its policy
         s3 = ctx.client("s3", self.region)
@@ -336,16 +337,16 @@ class S3BucketPolicy(Resource):
             return [FieldChange("policy", have, want)]
         return pol.field_changes("policy", want, have)
 
-    def create(self, ctx, desired: dict) -> None:
+    def create(self, ctx: Context, desired: dict) -> None:
         self._put(ctx, desired)
 
-    def update(self, ctx, desired: dict, live: dict, changes) -> None:
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         if desired.get("policy") is None:
             ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
             return
         self._put(ctx, desired)
 
-    def _put(self, ctx, desired: dict) -> None:
+    def _put(self, ctx: Context, desired: dict) -> None:
         if desired.get("policy") is None:
             return
         s3 = ctx.client("s3", self.region)
@@ -354,13 +355,13 @@ class S3BucketPolicy(Resource):
         retry.call("iam_propagation", lambda: retry.call(
             "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
 
-    def delete(self, ctx, live: dict) -> None:
+    def delete(self, ctx: Context, live: dict) -> None:
         ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
 
-    def owned(self, ctx, live: dict) -> bool:
+    def owned(self, ctx: Context, live: dict) -> bool:
         # A policy carries no tags; it is ours when its bucket is.
         blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
-        return bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
+        return blive is not None and bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
 
     @property
     def retain_on_destroy(self) -> bool:  # type: ignore[override]

@@ -1,0 +1,219 @@
+"""The reconcile verbs: validate, plan, drift, apply, destroy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import EXIT_CHANGES, EXIT_ERROR, ProvisionError
+from ._common import (
+    BreakLockOpt,
+    FileOpt,
+    JsonOpt,
+    LockTimeoutOpt,
+    LogOpt,
+    ProfileOpt,
+    RegionOpt,
+    _check_account,
+    _confirm,
+    _echo,
+    _fail,
+    _load,
+    _locked,
+    _run_plan,
+    _session,
+    _setup,
+    app,
+)
+
+
+@app.command()
+def validate(file: str = FileOpt, log_format: str = LogOpt) -> None:
+    """Check the desired state file. No AWS call is made."""
+    try:
+        _setup(log_format)
+        d = _load(file)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    _echo(f"{file}: valid (stack {d.stack.name!r}, region {d.stack.region})")
+
+
+@app.command()
+def plan(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, out: Optional[Path] = typer.Option(None, "-o", "--out", help="Save the plan (JSON) for `apply PLAN`."),
+    log_format: str = LogOpt, verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
+    expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
+) -> None:
+    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error."""
+    from .. import render
+
+    try:
+        _ctx, _res, p = _run_plan(file, profile, region, log_format)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    if out is not None:
+        out.write_text(render.to_json(p.to_json()) + "\n")
+    _echo(render.to_json(p.to_json()) if json_out else render.plan_text(p, verbose=verbose))
+    if p.has_changes:
+        raise typer.Exit(EXIT_ERROR if expect_no_changes else EXIT_CHANGES)
+
+
+@app.command()
+def drift(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    publish_metric: bool = typer.Option(
+        False, "--publish-metric",
+        help="Also put the count of drifted resources to CloudWatch (Provision/Drift DriftedResources, "
+             "dimension Stack); the only write drift ever makes."),
+) -> None:
+    """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
+
+    Quiet when clean: one summary line. On drift: resource, field, expected, actual.
+    """
+    from .. import render
+
+    try:
+        ctx, _res, p = _run_plan(file, profile, region, log_format)
+        p, ignored = render.apply_ignores(p, ctx.desired.drift_ignore)
+        if publish_metric:
+            from ..ops import publish_drift_metric
+
+            publish_drift_metric(ctx, p)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    _echo(render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored))
+    if p.has_changes:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command()
+def apply(
+    plan_file: Optional[str] = typer.Argument(
+        None, metavar="[PLAN]", help="A plan saved with `provision plan -o PLAN`: apply exactly it (no question); "
+                                     "refused if the desired file or live state moved since."),
+    file: Optional[str] = typer.Option(None, "-f", "--file",
+                                       help="Desired state file (default: desired_state.toml, or the saved plan's)."),
+    profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
+    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
+) -> None:
+    """Make live AWS match the desired state: shows the plan, asks, applies in dependency order."""
+    from contextlib import ExitStack
+
+    from .. import engine, render
+
+    held = ExitStack()
+    try:
+        _setup(log_format)
+        saved = None
+        if plan_file is not None:
+            from ..ops import load_saved_plan
+
+            saved = load_saved_plan(plan_file)
+        desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
+        ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
+        _check_account(ctx)
+        locked = None
+        if saved is not None or break_lock:  # a saved plan is checked against live state under the lock
+            locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+        if saved is not None and saved.mode == "destroy":
+            p = engine.destroy_plan(ctx, resources)
+        else:
+            p = engine.plan(ctx, resources, unmanaged)
+        if saved is not None:
+            from ..ops import stale_reasons
+
+            moved = stale_reasons(saved, p)
+            if moved:
+                raise ProvisionError(
+                    f"refusing to apply {plan_file}: it is stale; make a new plan.\n  " + "\n  ".join(moved))
+            p = saved
+        _echo(render.plan_text(p))
+        if not p.has_changes:
+            if locked is None:  # nothing to do: no lock taken (a crashed run's lock here is cleared)
+                from ..lock import clear_if_dead
+
+                clear_if_dead(ctx.aws, ctx.desired)
+            return
+        if saved is None:
+            # Locked from here to the end. A run that changed things between our plan and the lock
+            # is harmless: apply re-reads each resource right before writing and skips what matches.
+            if locked is None:
+                locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+            if locked.contended:  # another run was applying: show what is left to do now
+                ctx.forget()
+                p = engine.plan(ctx, resources, unmanaged)
+                _echo("Another run held the lock; the plan now that it is released:")
+                _echo(render.plan_text(p))
+                if not p.has_changes:
+                    return
+            if not auto_approve:
+                _confirm("Apply these changes?", "--auto-approve")
+        result = engine.apply(ctx, p, resources)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    finally:
+        held.close()
+    from collections import Counter
+
+    done = Counter(action for _addr, action in result.done)
+    summary = ", ".join(f"{n} {a}d" for a, n in (("create", done["create"]), ("update", done["update"]),
+                                                  ("delete", done["delete"])) if n) or "nothing changed"
+    matched = len(p.actionable) - len(result.done)
+    if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
+        summary += f"; {matched} already matched when re-read"
+    _echo(f"Apply complete: {summary}.")
+    if result.unconverged:
+        _echo("Warning: not converged yet (AWS may still be propagating): "
+              + ", ".join(c.address for c in result.unconverged), err=True)
+
+
+@app.command()
+def destroy(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    force: bool = typer.Option(False, "--force", help="Do not ask for confirmation."),
+    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
+) -> None:
+    """Delete what this stack owns, in reverse dependency order. Shows the plan and asks.
+
+    Always retained: the buildcache bucket and its data (retention policy), anything not tagged
+    provision:stack=<stack name>, and the hosted zone. Exit 0: done or nothing to do, 1: refused/error.
+    """
+    from contextlib import ExitStack
+
+    from .. import engine, render
+
+    held = ExitStack()
+    try:
+        _setup(log_format)
+        desired = _load(file)
+        ctx, resources, _unmanaged = _session(desired, profile, region)
+        _check_account(ctx)
+        if break_lock:  # asked for explicitly: break (and hold) it whatever there is to do
+            held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
+        p = engine.destroy_plan(ctx, resources)
+        _echo(render.plan_text(p))
+        if not p.has_changes:
+            return  # nothing to delete: no lock taken
+        if not break_lock:
+            locked = held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
+            if locked.contended:
+                ctx.forget()
+                p = engine.destroy_plan(ctx, resources)
+                _echo("Another run held the lock; the plan now that it is released:")
+                _echo(render.plan_text(p))
+                if not p.has_changes:
+                    return
+        if not force:
+            _confirm(f"Destroy {p.counts()['delete']} resources of stack {desired.stack.name!r}?", "--force")
+        result = engine.apply(ctx, p, resources)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    finally:
+        held.close()
+    _echo(f"Destroy complete: {len(result.done)} resources deleted.")
