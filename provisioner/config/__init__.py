@@ -1,0 +1,56 @@
+"""desired_state.toml -> a validated, frozen DesiredState (the config package's front door; no AWS call here)."""
+
+# Every error names the file, the key path (``s3.buildcache.lifecycle.noncurrent_days``), what was
+# expected and what was found. Unknown keys are errors (a typo must never be silently ignored).
+#
+# Rooms: base (Section typed getters, shared name checks), loader (TOML, cross-section checks,
+# DesiredState), one module per section: stack, s3, dns (+ certificate), cdn, iam, alarms, outputs, drift.
+# A new section is a new module with a parse_<section>(Section) function plus one line in loader.from_dict.
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from .alarms import (
+    ADDITIONAL_METRICS,
+    ALARM_NAME_RE,
+    COMPARISONS,
+    EMAIL_RE,
+    MISSING_DATA,
+    STATISTICS,
+    TOPIC_RE,
+    Alarm,
+    Alarms,
+)
+from .base import DNS_LABEL_RE
+from .cdn import (
+    HTTP_VERSIONS,
+    METHOD_SETS,
+    PRICE_CLASSES,
+    TLS_VERSIONS,
+    VIEWER_POLICIES,
+    CachePolicy,
+    Cdn,
+    CdnLogging,
+    ErrorResponse,
+)
+from .dns import KEY_ALGORITHMS, RECORD_TYPES, Certificate, Dns, Record
+from .drift import IGNORE_RE
+from .iam import ACTION_RE, IAM_NAME_RE, IAM_PATH_RE, SUBJECT_RE, THUMBPRINT_RE, AdminUser, GithubRole, OidcProvider
+from .loader import DesiredState, from_dict, load, loads
+from .outputs import DEFAULT_OUTPUTS, KNOWN_OUTPUT_KEYS, OUTPUT_NAME_RE
+from .s3 import BUCKET_RE, IP_RE, OWNERSHIP, Bucket, Lifecycle
+from .stack import ACCOUNT_RE, REGION_RE, TAG_KEY_RE, Stack
+
+__all__ = [
+    # the typed desired state
+    "DesiredState", "Stack", "Lifecycle", "Bucket", "Certificate", "Record", "Dns", "CachePolicy", "CdnLogging",
+    "ErrorResponse", "Cdn", "OidcProvider", "GithubRole", "AdminUser", "Alarm", "Alarms",
+    # loading
+    "load", "loads", "from_dict", "ConfigError",
+    # validation vocabulary
+    "BUCKET_RE", "IP_RE", "DNS_LABEL_RE", "IAM_NAME_RE", "IAM_PATH_RE", "ACTION_RE", "THUMBPRINT_RE",
+    "ALARM_NAME_RE", "TOPIC_RE", "EMAIL_RE", "ACCOUNT_RE", "TAG_KEY_RE", "SUBJECT_RE", "REGION_RE",
+    "OUTPUT_NAME_RE", "IGNORE_RE", "ADDITIONAL_METRICS", "TLS_VERSIONS", "PRICE_CLASSES", "VIEWER_POLICIES",
+    "HTTP_VERSIONS", "METHOD_SETS", "STATISTICS", "COMPARISONS", "MISSING_DATA", "OWNERSHIP", "RECORD_TYPES",
+    "KEY_ALGORITHMS", "KNOWN_OUTPUT_KEYS", "DEFAULT_OUTPUTS",
+]
