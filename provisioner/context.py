@@ -31,6 +31,7 @@ class Context:
         self.resources: dict[str, Resource] = {}
         self.live: dict[str, dict[str, Any] | None] = {}
         self.outs: dict[str, dict] = {}
+        self.deferred: dict[str, str] = {}  # address -> what was not waited for (--no-wait)
         self._cache: dict[Any, Any] = {}
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Any, threading.Lock] = {}
@@ -72,6 +73,10 @@ class Context:
     def forget(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+
+    def defer(self, address: str, what: str) -> None:
+        """Record that a settle step was skipped (--no-wait): dependents wait for a later apply."""
+        self.deferred[address] = what
 
     # -- waiting -----------------------------------------------------------------------------
     def wait_for(self, description: str, client: Any, waiter_name: str, *, delay: float, timeout: float,

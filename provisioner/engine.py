@@ -24,7 +24,7 @@ import structlog
 from .config import DesiredState
 from .context import Context, Progress
 from .errors import PreconditionError, ProvisionError, StepError
-from .model import CREATE, DELETE, NOOP, READ, UPDATE, Change, FieldChange, Plan, Resource, Unknown, fingerprint, has_unknown
+from .model import CREATE, DELETE, NOOP, READ, UPDATE, Change, FieldChange, Plan, Resource, Unknown, decided_view, fingerprint, has_unknown
 
 log = structlog.get_logger("provision")
 
@@ -93,10 +93,10 @@ def _label(r: Resource) -> str:
 
 def _change_for(ctx: Context, r: Resource) -> Change:
     live = ctx.live.get(r.address)
-    fp = fingerprint(live)
     if r.data_source:
-        return Change(r.address, READ if live is None else NOOP, fingerprint=fp)
+        return Change(r.address, READ if live is None else NOOP, fingerprint=fingerprint(live))
     desired = r.desired(ctx)
+    fp = fingerprint(decided_view(live, desired))
     if live is None:
         fields = tuple(FieldChange(f.path, None, f.new, "ADD") for f in r.diff(desired, {}))
         return Change(r.address, CREATE, fields, fingerprint=fp)
@@ -128,13 +128,15 @@ def destroy_plan(ctx: Context, resources: list[Resource]) -> Plan:
     changes = []
     for r in reversed(ordered):
         live = ctx.live.get(r.address)
-        fp = fingerprint(live)
+        owned = live is not None and not r.data_source and r.owned(ctx, live)
+        # what a destroy plan decides on: existence and ownership, not the live values
+        fp = fingerprint(None if live is None else {"exists": True, "owned": owned})
         if r.data_source or live is None:
             note = "data source: never deleted" if r.data_source else "does not exist"
             changes.append(Change(r.address, NOOP, note=note, fingerprint=fp))
         elif r.retain_on_destroy:
             changes.append(Change(r.address, NOOP, note="retained (retention policy)", fingerprint=fp))
-        elif not r.owned(ctx, live):
+        elif not owned:
             changes.append(Change(r.address, NOOP, note="retained (not tagged as ours)", fingerprint=fp))
         else:
             changes.append(Change(r.address, DELETE, destructive=True, fingerprint=fp))
@@ -145,6 +147,9 @@ class ApplyResult:
     def __init__(self) -> None:
         self.done: list[tuple[str, str]] = []  # (address, action)
         self.unconverged: list[Change] = []
+        # --no-wait: what was left for a later apply -> why (a settle not waited for, or the
+        # values that depend on one)
+        self.deferred: dict[str, str] = {}
 
 
 def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResult:
@@ -179,6 +184,11 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             ctx.live[r.address] = live  # (e.g. acm_validation: absent at plan time, ISSUED by now)
             ctx.outs[r.address] = r.outputs(ctx, live)
         desired = r.desired(ctx)
+        if has_unknown(desired) and not ctx.wait and ctx.deferred:
+            # --no-wait skipped a settle (e.g. certificate ISSUED) that this resource's values come
+            # from: leave it to a later apply, which resumes here (README: `apply --no-wait`).
+            result.deferred[r.address] = "needs " + ", ".join(_unknowns(desired))
+            continue
         if has_unknown(desired):
             raise StepError("applying", _label(r), f"a value it depends on is still unknown: {_unknowns(desired)}")
         if live is None:
@@ -197,6 +207,9 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
         ctx.forget()
         _step(ctx, r, "reading", lambda: _read_one(ctx, r))  # read-after-write: fresh outputs for dependents
         after = ctx.live.get(r.address)
+        if after is None and r.address in ctx.deferred:
+            result.deferred[r.address] = f"not waited for: {ctx.deferred[r.address]}"
+            continue
         left = r.diff(desired, after) if after is not None else [FieldChange("(resource)", None, "exists", "ADD")]
         if left:
             log.warning("not converged yet", resource=r.address, fields=[f.path for f in left])

@@ -241,6 +241,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def decided_view(live: Any, desired: Any) -> Any:
+    """The part of a live value that a plan decides on: the keys the desired value declares.
+
+    A saved plan is stale when this moves, not when a field that changes by itself does (an
+    alarm's StateValue, a certificate's InUseBy/Status, a subscription's confirmation).
+    """
+    if not isinstance(live, dict) or not isinstance(desired, dict):
+        return live
+    return {k: live.get(k) for k in sorted(desired)}
+
+
 def fingerprint(value: Any) -> str:
     blob = json.dumps(jsonable(value), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
@@ -248,5 +259,5 @@ def fingerprint(value: Any) -> str:
 
 __all__ = [
     "Unknown", "has_unknown", "FieldChange", "Change", "Plan", "Resource", "diff_fields", "Whole",
-    "jsonable", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "asdict",
+    "jsonable", "decided_view", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "asdict",
 ]

@@ -47,6 +47,11 @@ POLICIES: dict[str, Policy] = {
         # A role/OIDC provider just created is not yet visible to policy validation or other readers.
         Policy("iam_propagation", frozenset({"MalformedPolicyDocument", "NoSuchEntity", "InvalidParameterValue"}),
                max_seconds=120, first_wait=2),
+        # S3: a bucket policy naming a principal created moments ago (an OAI, a role) is refused with
+        # MalformedPolicy "Invalid principal in policy" until it propagates (Terraform's
+        # bucket_policy.go retries the same for 2 minutes).
+        Policy("s3_principal_propagation", frozenset({"MalformedPolicy"}), max_seconds=120, first_wait=1,
+               max_wait=10, message_contains="principal"),
         # CloudFront: the ETag we read went stale (someone else updated); the caller re-reads.
         Policy("cloudfront_stale_etag", frozenset({"PreconditionFailed", "InvalidIfMatchVersion"}),
                max_seconds=60, first_wait=0.5, max_wait=5),
@@ -63,8 +68,15 @@ POLICIES: dict[str, Policy] = {
         Policy("s3_operation_aborted", frozenset({"OperationAborted", "NoSuchBucket"}), max_seconds=60,
                first_wait=1, max_wait=5),
         # ACM: the validation records are not in describe_certificate yet (handled via a sentinel code).
-        Policy("acm_records_pending", frozenset({"ValidationRecordsPending"}), max_seconds=120, first_wait=1,
-               max_wait=5),
+        # Also ResourceNotFoundException: "there is a delay of several seconds after you call
+        # RequestCertificate before you can retrieve information about the new certificate" (ACM API
+        # reference, DescribeCertificate).
+        Policy("acm_records_pending", frozenset({"ValidationRecordsPending", "ResourceNotFoundException"}),
+               max_seconds=120, first_wait=1, max_wait=5),
+        # ACM: a certificate still listed InUseBy a distribution that is gone (the reference clears
+        # minutes later; Terraform retries ResourceInUseException on delete for 10 minutes).
+        Policy("acm_in_use", frozenset({"ResourceInUseException", "CertificateStillInUse"}), max_seconds=900,
+               first_wait=5, max_wait=30),
         # SNS/CloudWatch: a topic just created is not yet accepted as an alarm action.
         Policy("cloudwatch_topic_propagation", frozenset({"ValidationError", "InvalidParameterValue"}),
                max_seconds=60, first_wait=2, max_wait=10, message_contains="arn"),

@@ -168,6 +168,10 @@ def apply(
     if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
         summary += f"; {matched} already matched when re-read"
     _echo(f"Apply complete: {summary}.")
+    if result.deferred:
+        _echo("Deferred to a later `provision apply` (--no-wait):")
+        for addr, why in result.deferred.items():
+            _echo(f"  {addr}: {why}")
     if result.unconverged:
         _echo("Warning: not converged yet (AWS may still be propagating): "
               + ", ".join(c.address for c in result.unconverged), err=True)

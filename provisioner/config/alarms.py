@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import Described
 from .base import Section, bad
 
 ALARM_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,255}$")
@@ -66,7 +67,7 @@ def parse_alarms(s: Section) -> Alarms:
         dta = a.int("datapoints_to_alarm", lo=1, hi=ev, optional=True)
         alarms.append(Alarm(
             name=name,
-            description=a.str("description", "", allow_empty=True),
+            description=_description(a),
             namespace=a.str("namespace", "AWS/CloudFront", choices=("AWS/CloudFront",)),
             metric=a.str("metric", required=True, pattern=re.compile(r"^[A-Za-z0-9_.-]{1,255}$"), what="a metric name"),
             statistic=a.str("statistic", "Average", choices=STATISTICS),
@@ -81,3 +82,12 @@ def parse_alarms(s: Section) -> Alarms:
         a.done()
     s.done()
     return Alarms(topic=topic, email_subscriptions=emails, alarms=tuple(alarms))
+
+
+def _description(a: Section) -> str:
+    """PutMetricAlarm: AlarmDescription is at most 1024 characters."""
+    desc = a.str("description", "", allow_empty=True)
+    if len(desc) > 1024:
+        a.fail("description", "at most 1024 characters (CloudWatch's limit for an alarm description)",
+               Described(f"{len(desc)} characters"))
+    return desc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Described
 from .base import Section, bad
 
 IAM_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -68,6 +68,9 @@ def parse_role(s: Section, oidc: OidcProvider) -> GithubRole:
     name = s.str("name", required=True, pattern=IAM_NAME_RE, what="an IAM role name (1-64 of letters, digits, +=,.@_-)")
     path = s.str("path", "/", pattern=IAM_PATH_RE, what="an IAM path starting and ending with '/'")
     desc = s.str("description", "", allow_empty=True)
+    if len(desc) > 1000:  # IAM CreateRole/UpdateRole: Description is at most 1000 characters
+        s.fail("description", "at most 1000 characters (IAM's limit for a role description)",
+               Described(f"{len(desc)} characters"))
     msd = s.int("max_session_duration", 3600, lo=3600, hi=43200)
     aud = s.str("audience", required=True)
     if aud not in oidc.client_ids:

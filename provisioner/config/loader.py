@@ -96,6 +96,14 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
                 raise ConfigError(file, f"alarms.alarm[{i}].metric",
                                   f"a standard CloudFront metric, or cdn.additional_metrics = true ({a.metric} is "
                                   "an additional metric, published only with the monitoring subscription)", a.metric)
+    # CloudFront's limit on an origin access identity's Comment (128): provision writes
+    # "<bucket> (provision:<stack>)" there, its ownership marker (reconcilers/cloudfront).
+    oai_comment = len(buildcache.name) + len(stack.name) + len(" (provision:)")
+    if cdn.origin_access == "oai" and oai_comment > 128:
+        raise ConfigError(file, "stack.name", "a stack name short enough for the OAI comment "
+                          "'<s3.buildcache.name> (provision:<stack.name>)' to fit CloudFront's 128 characters "
+                          f"(at most {128 - len(buildcache.name) - len(' (provision:)')} with this bucket name)",
+                          stack.name)
     names = {buildcache.name, logs.name}
     if len(names) != 2:
         raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)

@@ -20,6 +20,7 @@ issued; create = the ``certificate_validated`` waiter (bounded, with progress), 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
@@ -50,6 +51,26 @@ def idempotency_token(stack: str, domain: str, sans: list[str] | tuple[str, ...]
     """
     blob = "|".join([stack, domain.lower(), ",".join(sorted(s.lower() for s in sans)), key_algorithm])
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def key_algorithm(value: str | None) -> str | None:
+    """One spelling for a key algorithm: requests and the ListCertificates filter say ``RSA_2048``,
+    ``EC_prime256v1``; DescribeCertificate answers ``RSA-2048``, ``EC-prime256v1`` (AWS CLI example
+    output of describe-certificate; Terraform's acm certificate.go maps the hyphenated form back)."""
+    return None if value is None else value.replace("-", "_")
+
+
+def _distribution_gone(ctx: Context, arn: str) -> bool:
+    """True when an ``InUseBy`` ARN names a CloudFront distribution that no longer exists."""
+    if ":cloudfront::" not in arn or ":distribution/" not in arn:
+        return False
+    try:
+        ctx.client("cloudfront").get_distribution(Id=arn.rsplit("/", 1)[1])
+    except ClientError as e:
+        if error_code(e) == "NoSuchDistribution":
+            return True
+        raise
+    return False
 
 
 def _tags(tag_list: list[dict] | None) -> dict[str, str]:
@@ -95,7 +116,7 @@ class AcmCertificate(Resource):
         return {
             "domain": domain,
             "subject_alternative_names": self._sans(domain, self.spec.subject_alternative_names),
-            "key_algorithm": self.spec.key_algorithm,
+            "key_algorithm": key_algorithm(self.spec.key_algorithm),
             "tags": dict(ctx.tags),
         }
 
@@ -107,7 +128,7 @@ class AcmCertificate(Resource):
         return {
             "domain": domain,
             "subject_alternative_names": self._sans(domain, cert.get("SubjectAlternativeNames") or []),
-            "key_algorithm": cert.get("KeyAlgorithm"),
+            "key_algorithm": key_algorithm(cert.get("KeyAlgorithm")),
             "tags": tags,
             "arn": cert["CertificateArn"],
             "status": cert.get("Status"),
@@ -234,13 +255,33 @@ class AcmCertificate(Resource):
                 CertificateArn=live["arn"], Tags=[{"Key": k, "Value": v} for k, v in sorted(want.items())])
 
     def delete(self, ctx: Context, live: dict) -> None:
-        cert = acm_client(ctx).describe_certificate(CertificateArn=live["arn"])["Certificate"]
-        in_use = cert.get("InUseBy") or []
-        if in_use:
-            raise PreconditionError(
-                f"ACM certificate {live['arn']} is still used by {', '.join(in_use)}; not deleted "
-                "(delete or move the distribution first)")
-        acm_client(ctx).delete_certificate(CertificateArn=live["arn"])
+        """Delete, once nothing uses it. ``InUseBy`` (and ``ResourceInUseException``) clear minutes
+        after the distribution that used it is gone: wait for that, bounded, with progress; refuse
+        at once while a distribution that still exists uses it."""
+        acm, arn = acm_client(ctx), live["arn"]
+        start = time.monotonic()
+
+        def attempt() -> None:
+            in_use = acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy") or []
+            alive = [u for u in in_use if not _distribution_gone(ctx, u)]
+            if alive:
+                raise PreconditionError(f"ACM certificate {arn} is still used by {', '.join(alive)}; not deleted "
+                                        "(delete or move the distribution first)")
+            if in_use:  # only distributions that are gone: AWS clears the reference late
+                raise retry.Pending("CertificateStillInUse", f"{arn} still lists {', '.join(in_use)}")
+            acm.delete_certificate(CertificateArn=arn)
+
+        def tick() -> None:
+            ctx.progress.tick(f"ACM certificate {arn} to be released by CloudFront", time.monotonic() - start)
+
+        try:
+            retry.call("acm_in_use", attempt, before_retry=tick)
+        except (retry.Pending, ClientError) as e:
+            if isinstance(e, ClientError) and error_code(e) != "ResourceInUseException":
+                raise
+            raise PreconditionError(f"ACM certificate {arn}: still in use after {time.monotonic() - start:.0f}s "
+                                    "(AWS releases it minutes after the distribution is deleted); run destroy again "
+                                    "later") from None
 
 
 class AcmValidation(Resource):
@@ -281,6 +322,7 @@ class AcmValidation(Resource):
         if not ctx.wait:
             import structlog
 
+            ctx.defer(self.address, f"certificate validation of {arn}")
             structlog.get_logger("provision").info(
                 "not waiting for certificate validation (--no-wait)", certificate=arn,
                 note="run apply again later to resume")

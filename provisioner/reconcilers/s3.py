@@ -228,8 +228,10 @@ class S3Bucket(Resource):
                 call(lambda: s3.delete_bucket_lifecycle(Bucket=name))
         if "tags" in top:
             # The tag set is replaced whole: keep tags someone else put there (read right before).
-            current = _tags_dict((_get(s3, "tags", name) or {}).get("TagSet"))
-            current.update(desired["tags"])
+            # System tags (aws:cloudformation:*, aws:createdBy...) stay exactly as they are: S3
+            # refuses a set that drops or changes them (InvalidTag; docs/aws-behaviour.md).
+            current = {t["Key"]: t["Value"] for t in (_get(s3, "tags", name) or {}).get("TagSet", [])}
+            current.update({k: v for k, v in desired["tags"].items() if not k.lower().startswith("aws:")})
             call(lambda: s3.put_bucket_tagging(
                 Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(current.items())]}))
 
@@ -352,7 +354,9 @@ class S3BucketPolicy(Resource):
         s3 = ctx.client("s3", self.region)
         body = json.dumps(desired["policy"], separators=(",", ":"))
         # Right after an OAI is created S3 may not resolve its principal yet: bounded retry.
-        retry.call("iam_propagation", lambda: retry.call(
+        # S3 answers MalformedPolicy "Invalid principal in policy" for a principal created moments
+        # ago (a new OAI); IAM's propagation codes never match it (docs/aws-behaviour.md).
+        retry.call("s3_principal_propagation", lambda: retry.call(
             "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
 
     def delete(self, ctx: Context, live: dict) -> None:
