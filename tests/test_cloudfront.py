@@ -2,7 +2,7 @@
 out-of-band drift repaired with one update call, stale ETags, crash-after-create adoption, OAI and
 OAC, --no-wait, destroy (disable, wait, delete), and the sandbox's cache-policy API.
 
-The sandbox (``provisioner._moto_patches``) emulates what moto 5.2.1 lacks: the OAI and cache
+The sandbox (``provisioner.sandbox.patches``) emulates what moto 5.2.1 lacks: the OAI and cache
 policy APIs, ETags that change with IfMatch checked, InProgress -> Deployed, the S3 origin access
 fields echoed. The OAI request shapes are also checked with botocore's Stubber in
 ``test_cloudfront_stubber.py``.

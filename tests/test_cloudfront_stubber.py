@@ -1,7 +1,7 @@
 """CloudFront paths checked with botocore's Stubber.
 
 Why Stubber here: moto 5.2.1 has no origin access identity API at all (every OAI call is a 404).
-The sandbox (``provisioner._moto_patches``) emulates it, and ``test_cloudfront.py`` runs the OAI
+The sandbox (``provisioner.sandbox.patches``) emulates it, and ``test_cloudfront.py`` runs the OAI
 resource against that emulation; but an emulation we wrote could accept request shapes the real
 service rejects. Stubber validates every request (and every canned response) against botocore's
 real CloudFront service model, so these tests pin the exact OAI calls and their shapes. The same

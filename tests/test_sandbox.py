@@ -1,4 +1,4 @@
-"""The sandbox module: its interface, the server, the version check and the import contract."""
+"""The sandbox package: its interface, the server, the version check and the import contract."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from provisioner import sandbox
 from provisioner.sandbox import (
     MOTO_VERSION,
     SandboxError,
@@ -24,6 +23,7 @@ from provisioner.sandbox import (
     sandbox_env,
     wsgi_app,
 )
+from provisioner.sandbox import server as sandbox_server
 
 FAST = Config(retries={"total_max_attempts": 1})
 PACKAGE = Path(__file__).resolve().parent.parent / "provisioner"
@@ -148,18 +148,18 @@ def test_apply_patches_is_idempotent():
 
 
 def test_version_check_refuses_other_moto(monkeypatch):
-    monkeypatch.setattr(sandbox, "_applied", False)
-    monkeypatch.setattr(sandbox, "_installed_moto_version", lambda: "5.0.0")
+    monkeypatch.setattr(sandbox_server, "_applied", False)
+    monkeypatch.setattr(sandbox_server, "_installed_moto_version", lambda: "5.0.0")
     with pytest.raises(SandboxError) as ei:
-        sandbox.apply_patches()
+        sandbox_server.apply_patches()
     assert "5.0.0" in str(ei.value) and MOTO_VERSION in str(ei.value)
-    monkeypatch.setattr(sandbox, "_installed_moto_version", lambda: None)
+    monkeypatch.setattr(sandbox_server, "_installed_moto_version", lambda: None)
     with pytest.raises(SandboxError, match="not installed"):
-        sandbox.apply_patches()
+        sandbox_server.apply_patches()
 
 
 def test_installed_moto_is_the_pinned_version():
-    assert sandbox._installed_moto_version() == MOTO_VERSION == "5.2.1"
+    assert sandbox_server._installed_moto_version() == MOTO_VERSION == "5.2.1"
 
 
 def test_acm_wait_respects_explicit_env():
@@ -203,12 +203,44 @@ def _imports_moto(path: Path) -> bool:
 
 
 def test_only_sandbox_modules_import_moto():
-    allowed = {PACKAGE / "sandbox.py", PACKAGE / "_moto_patches.py"}
+    sandbox_dir = PACKAGE / "sandbox"
     offenders = [
         str(p.relative_to(PACKAGE.parent))
         for p in sorted(PACKAGE.rglob("*.py"))
-        if p not in allowed and "_moto_patches" not in p.parts and _imports_moto(p)
+        if sandbox_dir not in p.parents and _imports_moto(p)
     ]
     assert offenders == []
     # and the checker itself sees an import where there is one
-    assert _imports_moto(PACKAGE / "_moto_patches.py")
+    assert _imports_moto(sandbox_dir / "patches" / "s3.py")
+
+
+
+def _functions_importing_sandbox(path: Path) -> set[str]:
+    """The functions of ``path`` that import provisioner.sandbox ("" for a module-level import)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST, func: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            mods: list[str] = []
+            if isinstance(child, ast.Import):
+                mods = [a.name for a in child.names]
+            elif isinstance(child, ast.ImportFrom):
+                base = ".".join([*(["provisioner"] if child.level else []), *([child.module] if child.module else [])])
+                mods = [base] + [f"{base}.{a.name}" for a in child.names]
+            if any(m == "provisioner.sandbox" or m.startswith("provisioner.sandbox.") for m in mods):
+                found.add(func)
+            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), "")
+    return found
+
+
+def test_product_code_imports_the_sandbox_only_lazily_from_the_cli() -> None:
+    sandbox_dir = PACKAGE / "sandbox"
+    importers = {
+        str(p.relative_to(PACKAGE.parent)): sorted(_functions_importing_sandbox(p))
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if sandbox_dir not in p.parents and _functions_importing_sandbox(p)
+    }
+    assert importers == {"provisioner/cli.py": ["demo", "sandbox"]}

@@ -58,6 +58,6 @@ def demo(
 
     Never touches real AWS. Exit 0 when every step behaved as expected, 1 otherwise.
     """
-    from ..demo import run
+    from ..sandbox.demo import run
 
-    raise typer.Exit(run(file or None))
+    raise typer.Exit(run(app, file or None))

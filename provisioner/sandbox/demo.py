@@ -4,6 +4,7 @@ The sandbox (patched moto, ``provisioner.sandbox``) runs in this process on a fr
 the AWS environment points at it only for the duration of the demo (credentials files, profile and
 any real endpoint are masked), so the demo cannot touch a real account. Each step runs the real
 CLI command in-process and checks its exit code (and, for drift, that the report names the change).
+The CLI's ``demo`` command passes its typer ``app`` to :func:`run`: this module never imports the CLI.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Any
 
-REPO_DESIRED = Path(__file__).resolve().parent.parent / "desired_state.toml"
+REPO_DESIRED = Path(__file__).resolve().parents[2] / "desired_state.toml"
 
 #: out-of-band change the demo makes, and what drift must then report
 OOB_RESOURCE = "s3_bucket.buildcache"
@@ -33,7 +35,7 @@ def default_file() -> str:
 @contextlib.contextmanager
 def sandbox_environment(url: str, scratch: str) -> Iterator[None]:
     """Point boto3 at the sandbox, and only at it, until the block ends (then restore os.environ)."""
-    from .sandbox import sandbox_env
+    from .server import sandbox_env
 
     saved = dict(os.environ)
     try:
@@ -52,7 +54,7 @@ def sandbox_environment(url: str, scratch: str) -> Iterator[None]:
 
 
 class _Tee(io.TextIOBase):
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.buf = io.StringIO()
 
@@ -68,11 +70,15 @@ class _Tee(io.TextIOBase):
         return False
 
 
-def run(file: str | None = None, out=None) -> int:
-    from . import config
-    from .cli import app
-    from .errors import ProvisionError
-    from .sandbox import SandboxError, Server, create_fixtures
+#: one step: title, CLI arguments (None: ``check`` alone is the step), expected exit code, output check
+Step = tuple[str, list[str] | None, int, Callable[[str], tuple[bool, str]] | None]
+
+
+def run(app: Callable[..., Any], file: str | None = None, out: IO[str] | None = None) -> int:
+    """Run the demo steps, each through ``app`` (the CLI's typer app); 0 when every step behaved."""
+    from .. import config
+    from ..errors import ProvisionError
+    from .server import SandboxError, Server, create_fixtures
 
     out = out or sys.stdout
     file = file or default_file()
@@ -130,7 +136,7 @@ def run(file: str | None = None, out=None) -> int:
     return 0 if passed else 1
 
 
-def _invoke(app, argv: list[str]) -> int:
+def _invoke(app: Callable[..., Any], argv: list[str]) -> int:
     try:
         code = app(argv, standalone_mode=False, prog_name="provision")
     except SystemExit as e:  # pragma: no cover - click in standalone paths
@@ -145,13 +151,13 @@ def _titles() -> list[str]:
     return [t for t, *_ in _steps("x", None, "")]
 
 
-def _steps(file: str, desired, url: str) -> list[tuple[str, list[str] | None, int, Callable | None]]:
+def _steps(file: str, desired: Any, url: str) -> list[Step]:
     f = ["-f", file]
 
     def out_of_band(_output: str) -> tuple[bool, str]:
         import boto3
 
-        from .sandbox import SANDBOX_ACCESS_KEY, SANDBOX_REGION, SANDBOX_SECRET_KEY
+        from .server import SANDBOX_ACCESS_KEY, SANDBOX_REGION, SANDBOX_SECRET_KEY
 
         s3 = boto3.client("s3", endpoint_url=url, region_name=SANDBOX_REGION, aws_access_key_id=SANDBOX_ACCESS_KEY,
                           aws_secret_access_key=SANDBOX_SECRET_KEY)

@@ -1,15 +1,15 @@
-"""An AWS-faithful sandbox: moto 5.2.1, patched where it differs from AWS, on 127.0.0.1.
+"""The sandbox server: moto 5.2.1, patched where it differs from AWS, on 127.0.0.1, and its fixtures.
 
-This is the only module (with ``provisioner._moto_patches``) that imports moto, and it
-does so lazily, inside functions: ``import provisioner.sandbox`` is cheap and works
-without moto installed until a function that needs moto is called.
+With ``provisioner.sandbox.patches`` this package is the only code that imports moto, and it does
+so lazily, inside functions: ``import provisioner.sandbox`` is cheap and works without moto
+installed until a function that needs moto is called.
 
-Public interface (other modules code against exactly these names)::
+Public interface (re-exported by ``provisioner.sandbox``; other modules code against these names)::
 
-    MOTO_VERSION, SandboxError, apply_patches(), wsgi_app(), Server,
-    create_fixtures(endpoint_url, zone_name), sandbox_env(url)
+    MOTO_VERSION, SANDBOX_REGION, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxError,
+    apply_patches(), wsgi_app(), Server, create_fixtures(endpoint_url, zone_name), sandbox_env(url)
 
-What the patches change, and why, is documented in ``provisioner/_moto_patches.py``.
+What the patches change, and why, is documented in ``provisioner/sandbox/patches/``.
 """
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ def apply_patches() -> None:
         if _applied:
             return
         _check_moto_version()
-        from provisioner import _moto_patches
+        from . import patches
 
-        _moto_patches.apply()
+        patches.apply()
         _applied = True
 
 
@@ -101,7 +101,7 @@ class Server:
         self.port: int = port
         self.url: str = ""
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         if self._server is not None:
             return self
         from werkzeug.serving import WSGIRequestHandler, make_server
@@ -150,7 +150,7 @@ class Server:
         with urllib.request.urlopen(req, timeout=10) as resp:
             resp.read()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -208,6 +208,9 @@ def create_fixtures(endpoint_url: str, zone_name: str = "vantagecompute.ai") -> 
 
 __all__ = [
     "MOTO_VERSION",
+    "SANDBOX_ACCESS_KEY",
+    "SANDBOX_REGION",
+    "SANDBOX_SECRET_KEY",
     "SandboxError",
     "Server",
     "apply_patches",

@@ -1,0 +1,63 @@
+"""Patches that make moto 5.2.1 behave like AWS where it does not: one module per service.
+
+Applied by ``provisioner.sandbox.apply_patches`` (which checks the moto version first). Each
+module's docstring names the AWS behaviour it restores and the API reference that states it; the
+tests in ``tests/test_moto_patches.py`` state the same behaviour and fail on unpatched moto (see
+``/work/shared/notes/moto-5.2.1.md`` for what moto does unpatched). moto 5.2.1 serialises responses
+from the botocore service model, reading attributes by their model name or its snake_case form, so
+most patches only keep the data that moto dropped and let moto's serializer write the XML/JSON.
+
+The modules import moto at their top; this package imports them only inside :func:`apply`, so
+``import provisioner.sandbox.patches`` imports no moto.
+
+- ``acm``: certificates ISSUED at once (``MOTO_ACM_VALIDATION_WAIT`` unset); a deleted
+  certificate's idempotency token requests a new one.
+- ``cloudfront_distribution``: origins echo S3OriginConfig/OriginAccessControlId; real ARN;
+  InProgress -> Deployed; ETag/IfMatch; DistributionNotDisabled; ListDistributions summaries and
+  paging; tags only on existing distributions; invalidations ``Completed``.
+- ``cloudfront_access``: the origin access identity API; OAC config, ETag, in-use and unique names.
+- ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
+- ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
+- ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
+- ``route53``: ListHostedZonesByName ordering and paging.
+- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
+- ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_applied = False
+
+
+def apply() -> None:
+    """Apply every patch, in this order (later patches wrap earlier ones). Idempotent, thread-safe."""
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        from . import (
+            acm,
+            cloudfront_access,
+            cloudfront_distribution,
+            cloudfront_monitoring,
+            cloudfront_policies,
+            cloudwatch,
+            iam,
+            route53,
+            s3,
+        )
+
+        acm.apply_validation_wait()
+        cloudfront_distribution.apply()
+        cloudfront_access.apply()
+        cloudfront_monitoring.apply()
+        s3.apply()
+        cloudwatch.apply()
+        route53.apply()
+        iam.apply()
+        cloudfront_policies.apply()
+        acm.apply()
+        _applied = True
