@@ -243,4 +243,4 @@ def test_product_code_imports_the_sandbox_only_lazily_from_the_cli() -> None:
         for p in sorted(PACKAGE.rglob("*.py"))
         if sandbox_dir not in p.parents and _functions_importing_sandbox(p)
     }
-    assert importers == {"provisioner/cli.py": ["demo", "sandbox"]}
+    assert importers == {"provisioner/cli/sandbox_verbs.py": ["demo", "sandbox"]}
