@@ -522,9 +522,12 @@ def test_oidc_provider_client_ids(server):
 # ------------------------------------------------------------------ ACM
 
 
-def test_acm_certificate_issued_at_once(server):
+def test_acm_certificate_issued_at_once(server, monkeypatch):
     # Sandbox setting (not an AWS behaviour): DNS validation is not simulated, so certificates
     # are ISSUED at once and the certificate_validated waiter returns on its first poll.
+    # (Describing a certificate the moment it was requested is AWS's late-visibility case, tested
+    # in test_aws_behaviour.py: here it is switched off.)
+    monkeypatch.setenv("PROVISION_SANDBOX_ACM_VISIBLE_SECONDS", "0")
     acm = client(server, "acm")
     arn = acm.request_certificate(DomainName="cache.example.com", ValidationMethod="DNS")["CertificateArn"]
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
@@ -563,7 +566,7 @@ def test_waiter_times_out_while_in_progress(cf, monkeypatch):
     assert time.monotonic() - t < 5
 
 
-def test_acm_token_of_a_deleted_certificate_requests_a_new_one(moto_server):
+def test_acm_token_of_a_deleted_certificate_requests_a_new_one(moto_server, monkeypatch):
     """RequestCertificate: one certificate per idempotency token within an hour; never a 500.
 
     https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html (IdempotencyToken).
@@ -572,6 +575,7 @@ def test_acm_token_of_a_deleted_certificate_requests_a_new_one(moto_server):
     import boto3
     from botocore.config import Config
 
+    monkeypatch.setenv("PROVISION_SANDBOX_ACM_VISIBLE_SECONDS", "0")  # late visibility: test_aws_behaviour.py
     moto_server.reset()
     acm = boto3.client("acm", region_name="us-east-1", endpoint_url=moto_server.url, aws_access_key_id="testing",
                        aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))

@@ -110,6 +110,7 @@ def run(app: Callable[..., Any], file: str | None = None, out: IO[str] | None = 
                 say("")
                 say(f"==> [{n}/{len(steps)}] {title}")
                 if argv is None:
+                    assert check is not None, title  # a step without a command is a check
                     ok, detail = check("")
                 else:
                     say(f"$ provision {' '.join(argv)}")

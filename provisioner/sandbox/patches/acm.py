@@ -1,23 +1,60 @@
-"""ACM in the sandbox: certificates issued at once, and idempotency tokens of deleted certificates.
+"""ACM in the sandbox: what AWS answers that moto 5.2.1 does not.
 
 - A sandbox setting, not an AWS behaviour: DNS validation is not simulated, so
   ``moto.settings.ACM_VALIDATION_WAIT = 0`` (certificates are ``ISSUED`` at once) unless the
   operator set ``MOTO_ACM_VALIDATION_WAIT`` explicitly (:func:`apply_validation_wait`).
-- AWS behaviour reproduced
-  (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html, IdempotencyToken):
-  repeated calls with one token within an hour "request only one certificate", and AWS never
-  answers 500 here. moto 5.2.1 keeps the token -> ARN mapping after ``DeleteCertificate`` and then
-  fails the next ``RequestCertificate`` with that token (HTTP 500, KeyError): a destroy followed by
-  an apply in one sandbox session crashed. With the certificate gone there is nothing to return, so
-  the sandbox treats the request as new (:func:`apply`).
+- Idempotency tokens (API_RequestCertificate.html, IdempotencyToken): repeated calls with one token
+  within an hour "request only one certificate", and AWS never answers 500 here. moto keeps the
+  token -> ARN mapping after ``DeleteCertificate`` and then fails the next request with that token
+  (HTTP 500); with the certificate gone the sandbox treats the request as new.
+- ``KeyAlgorithm`` is hyphenated in answers (``RSA-2048``, ``EC-prime256v1``, ``EC-secp384r1``)
+  though requests and the ``ListCertificates`` ``keyTypes`` filter spell it ``RSA_2048`` (AWS CLI
+  ``awscli/examples/acm/describe-certificate.rst`` and ``list-certificates.rst`` outputs; Terraform's
+  ``internal/service/acm/certificate.go`` maps it back). moto answers the underscore form.
+- Right after ``RequestCertificate``, ``DescribeCertificate`` (and ``ListTagsForCertificate``) answer
+  ``ResourceNotFoundException`` for a while (API_DescribeCertificate.html: "If you have just created
+  a certificate using the RequestCertificate action, there is a delay of several seconds before you
+  can retrieve information about it"). Window: ``PROVISION_SANDBOX_ACM_VISIBLE_SECONDS`` (0.3 s).
+- ``InUseBy`` lists the CloudFront distributions whose viewer certificate it is, and keeps listing a
+  deleted distribution for a while (the reference clears minutes later on AWS; Terraform's
+  ``certificate.go`` retries ``ResourceInUseException`` on delete for that reason). Window:
+  ``PROVISION_SANDBOX_ACM_INUSE_CLEAR_SECONDS`` (0.5 s). ``DeleteCertificate`` of a certificate in
+  use is ``ResourceInUseException`` (API_DeleteCertificate.html). moto always answers ``[]`` and
+  deletes certificates in use.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+import time
+from typing import Any
 
 from moto import settings
+from moto.acm.exceptions import AWSError, CertificateNotFound
 from moto.acm.models import AWSCertificateManagerBackend
+from moto.acm.responses import AWSCertificateManagerResponse
+
+_lock = threading.Lock()
+_requested: dict[str, float] = {}  # certificate ARN -> when RequestCertificate made it (monotonic)
+_released: dict[tuple[str, str], float] = {}  # (certificate ARN, distribution ARN) -> when deleted
+
+
+class ResourceInUse(AWSError):
+    TYPE = "ResourceInUseException"
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def hyphenated(key_algorithm: str) -> str:
+    """``RSA_2048`` -> ``RSA-2048``, ``EC_prime256v1`` -> ``EC-prime256v1`` (AWS's answer form)."""
+    return key_algorithm.replace("_", "-", 1)
 
 
 def apply_validation_wait() -> None:
@@ -26,13 +63,96 @@ def apply_validation_wait() -> None:
         settings.ACM_VALIDATION_WAIT = 0
 
 
+def _distributions_using(account_id: str, arn: str) -> list[str]:
+    from moto.cloudfront.models import cloudfront_backends
+
+    out: list[str] = []
+    for partition in ("aws",):
+        backend = cloudfront_backends[account_id][partition]
+        for dist in list(backend.distributions.values()):
+            vc = getattr(dist.distribution_config, "ViewerCertificate", None)
+            if getattr(vc, "acm_certificate_arn", "") == arn:
+                out.append(dist.arn)
+    return out
+
+
+def in_use_by(account_id: str, arn: str) -> list[str]:
+    """Distributions using the certificate, plus deleted ones whose reference has not cleared yet."""
+    window = _seconds("PROVISION_SANDBOX_ACM_INUSE_CLEAR_SECONDS", 0.5)
+    now = time.monotonic()
+    live = _distributions_using(account_id, arn)
+    with _lock:
+        late = [d for (c, d), t in _released.items() if c == arn and now - t < window and d not in live]
+    return sorted(live + late)
+
+
+def note_distribution_deleted(dist_arn: str, cert_arn: str) -> None:
+    if cert_arn:
+        with _lock:
+            _released[(cert_arn, dist_arn)] = time.monotonic()
+
+
 def apply() -> None:
-    """A deleted certificate's idempotency token no longer answers with that certificate."""
-    original = AWSCertificateManagerBackend.delete_certificate
+    """Idempotency tokens after delete, hyphenated KeyAlgorithm, late visibility, InUseBy."""
+    original_delete = AWSCertificateManagerBackend.delete_certificate
+    original_request = AWSCertificateManagerBackend.request_certificate
+    original_get = AWSCertificateManagerBackend.get_certificate
+    original_describe = AWSCertificateManagerResponse.describe_certificate
+    original_list = AWSCertificateManagerResponse.list_certificates
+    original_list_tags = AWSCertificateManagerResponse.list_tags_for_certificate
 
     def delete_certificate(self: AWSCertificateManagerBackend, arn: str) -> None:
-        original(self, arn)
+        if arn in self._certificates and in_use_by(self.account_id, arn):
+            raise ResourceInUse(message=f"Certificate arn:{arn} is in use")
+        original_delete(self, arn)
         for token in [t for t, v in self._idempotency_tokens.items() if v.get("arn") == arn]:
             del self._idempotency_tokens[token]
 
-    AWSCertificateManagerBackend.delete_certificate = delete_certificate  # type: ignore[method-assign]
+    def request_certificate(self: AWSCertificateManagerBackend, *args: Any, **kwargs: Any) -> str:
+        known = set(self._certificates)
+        arn = original_request(self, *args, **kwargs)
+        if arn not in known:  # a new certificate (a repeated token answers the old one, visible)
+            with _lock:
+                _requested[arn] = time.monotonic()
+        return arn
+
+    def get_certificate(self: AWSCertificateManagerBackend, arn: str) -> Any:
+        bundle = original_get(self, arn)
+        bundle.in_use_by = in_use_by(self.account_id, arn)
+        return bundle
+
+    def check_visible(resp: AWSCertificateManagerResponse) -> None:
+        arn = resp._get_param("CertificateArn")
+        with _lock:
+            made = _requested.get(arn)
+        if made is not None and time.monotonic() - made < _seconds("PROVISION_SANDBOX_ACM_VISIBLE_SECONDS", 0.3):
+            raise CertificateNotFound(arn=arn, account_id=resp.current_account)
+
+    def describe_certificate(self: AWSCertificateManagerResponse) -> Any:
+        check_visible(self)
+        body = original_describe(self)
+        if isinstance(body, str):
+            data = json.loads(body)
+            cert = data.get("Certificate", {})
+            if cert.get("KeyAlgorithm"):
+                cert["KeyAlgorithm"] = hyphenated(cert["KeyAlgorithm"])
+            return json.dumps(data)
+        return body
+
+    def list_tags_for_certificate(self: AWSCertificateManagerResponse) -> Any:
+        check_visible(self)
+        return original_list_tags(self)
+
+    def list_certificates(self: AWSCertificateManagerResponse) -> str:
+        data = json.loads(original_list(self))
+        for summary in data.get("CertificateSummaryList", []):
+            if summary.get("KeyAlgorithm"):
+                summary["KeyAlgorithm"] = hyphenated(summary["KeyAlgorithm"])
+        return json.dumps(data)
+
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate
+    AWSCertificateManagerBackend.request_certificate = request_certificate
+    AWSCertificateManagerBackend.get_certificate = get_certificate
+    AWSCertificateManagerResponse.describe_certificate = describe_certificate
+    AWSCertificateManagerResponse.list_certificates = list_certificates
+    AWSCertificateManagerResponse.list_tags_for_certificate = list_tags_for_certificate

@@ -21,6 +21,7 @@ AWS behaviour reproduced (CloudFront API reference, https://docs.aws.amazon.com/
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from typing import Any
 
@@ -40,6 +41,7 @@ class OriginAccessIdentity(BaseModel):
         self.comment = comment
         self.s3_canonical_user_id = hashlib.sha256(f"{self.id}:{uuid.uuid4()}".encode()).hexdigest()
         self.etag = cf_models.random_id()
+        self.created = time.monotonic()  # S3 refuses it as a principal until it propagates (patches.s3)
 
     @property
     def cloud_front_origin_access_identity_config(self) -> dict[str, str]:

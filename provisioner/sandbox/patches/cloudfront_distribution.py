@@ -118,7 +118,7 @@ def _in_progress(fn: Any) -> Any:
 
     def wrapper(self: Any) -> ActionResult:
         result = fn(self)
-        body = dict(result.result)  # type: ignore[arg-type]
+        body = dict(result.result)
         body["Distribution"] = _JustChanged(body["Distribution"])
         return ActionResult(body)
 
@@ -178,8 +178,8 @@ def apply() -> None:
 
     def backend_init(self: Any, region_name: str, account_id: str) -> None:
         orig_backend_init(self, region_name, account_id)
-        self.origin_access_identities: dict[str, Any] = {}  # cloudfront_access.OriginAccessIdentity
-        self.monitoring_subscriptions: dict[str, dict[str, Any]] = {}
+        self.origin_access_identities = {}  # id -> cloudfront_access.OriginAccessIdentity
+        self.monitoring_subscriptions = {}  # distribution id -> its MonitoringSubscription
 
     Backend.__init__ = backend_init
 
@@ -220,6 +220,10 @@ def apply() -> None:
                 "The distribution you are trying to delete has not been disabled.",
             )
         del self.distributions[distribution_id]
+        from . import acm  # ACM keeps listing the deleted distribution in InUseBy for a while
+
+        vc = getattr(dist.distribution_config, "ViewerCertificate", None)
+        acm.note_distribution_deleted(dist.arn, getattr(vc, "acm_certificate_arn", "") or "")
         self.tagger.delete_all_tags_for_resource(dist.arn)
         self.monitoring_subscriptions.pop(distribution_id, None)
         self.invalidations.pop(distribution_id, None)

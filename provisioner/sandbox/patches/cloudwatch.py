@@ -41,7 +41,7 @@ def apply() -> None:
             try:
                 after = base64.urlsafe_b64decode(token.encode()).decode()
             except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise CloudWatchException("InvalidNextToken", "The service couldn't process the NextToken.")
+                raise CloudWatchException("InvalidNextToken", "The service couldn't process the NextToken.") from None
             alarms = [a for a in alarms if a.name > after]
         page = alarms[:max_records]
         out: dict[str, Any] = {
