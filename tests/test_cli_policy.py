@@ -8,7 +8,7 @@ read-only commands again. It asserts:
   state (``drift --publish-metric`` exactly one: ``cloudwatch:PutMetricData``);
 - the checked-in table ``provisioner/iam_actions.py`` is exactly what the code needs:
   ``READ_ONLY`` = every read operation the code makes (recorded) or can make (a static scan of
-  ``provisioner/reconcilers/*.py`` for boto3 client methods), ``APPLY`` = every mutating one;
+  ``provisioner/reconcilers/`` for boto3 client methods), ``APPLY`` = every mutating one;
   a missing or stale entry fails naming the action and the operation that needs it;
 - every action in the table is a real IAM action name for some boto3 operation (no typos);
 - ``provision policy --read-only`` / ``--apply`` print a valid policy built from the table.
@@ -37,8 +37,12 @@ def static_operations() -> set[tuple[str, str]]:
 
     bs = botocore.session.get_session()
     found: set[tuple[str, str]] = set()
-    for f in sorted((ROOT / "provisioner" / "reconcilers").glob("*.py")):
-        src = f.read_text()
+    # One source per service: a module, or a package's modules together (its client is made in one
+    # module, its calls are in the others).
+    services = [f for f in sorted((ROOT / "provisioner" / "reconcilers").iterdir())
+                if f.suffix == ".py" or (f / "__init__.py").is_file()]
+    for f in services:
+        src = f.read_text() if f.is_file() else "\n".join(p.read_text() for p in sorted(f.rglob("*.py")))
         names = set(re.findall(r"\.(\w+)\(", src)) | set(re.findall(r"""["'](\w+)["']""", src))
         for svc in set(re.findall(r"""client\(\s*["'](\w+)["']""", src)):
             model = bs.get_service_model(svc)

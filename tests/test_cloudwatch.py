@@ -479,13 +479,13 @@ def test_describe_alarms_follows_next_token(aws_env):
     for i in range(3):
         cw.put_metric_alarm(AlarmName=f"p{i}", MetricName="m", Namespace="AWS/CloudFront", Statistic="Average",
                             Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
-    old = cwrec.DESCRIBE_CHUNK
-    cwrec.DESCRIBE_CHUNK = 2  # MaxRecords 2: three names need two pages
+    old = cwrec.alarms.DESCRIBE_CHUNK
+    cwrec.alarms.DESCRIBE_CHUNK = 2  # MaxRecords 2: three names need two pages
     try:
         with CallRecorder() as rec:
             got = cwrec._describe_chunk(Ctx(), ("p0", "p1", "p2", "absent"))
     finally:
-        cwrec.DESCRIBE_CHUNK = old
+        cwrec.alarms.DESCRIBE_CHUNK = old
     assert sorted(got) == ["p0", "p1", "p2"]
     assert rec.names() == ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarms"]
 

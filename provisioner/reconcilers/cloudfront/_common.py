@@ -1,0 +1,78 @@
+"""CloudFront helpers shared by every resource of the package: client, addresses, lists, ETag writes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from ... import retry
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+T = TypeVar("T")
+
+OAI_ADDR = "cloudfront_oai.buildcache"
+OAC_ADDR = "cloudfront_oac.buildcache"
+POLICY_ADDR = "cloudfront_cache_policy.buildcache"
+DIST_ADDR = "cloudfront_distribution.cdn"
+OAI_PREFIX = "origin-access-identity/cloudfront/"
+
+
+def _cf(ctx: Context) -> Any:
+    return ctx.client("cloudfront")
+
+
+def _marker(ctx: Context) -> str:
+    return f"provision:{ctx.desired.stack.name}"
+
+
+def _tags_dict(items: list[dict] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in (items or []) if not t["Key"].lower().startswith("aws:")}
+
+
+def _stale_etag_safe(fn: Callable[[], T]) -> T:
+    """Run a read-ETag-then-write function; a stale ETag re-runs it (it re-reads), bounded."""
+    return retry.call("cloudfront_stale_etag", fn)
+
+
+def _list_all(ctx: Context, operation: str, list_key: str, *, fresh: bool = False) -> list[dict]:
+    """Every item of a paginated CloudFront list, memoised for the plan (``fresh`` bypasses it)."""
+    def fetch() -> list[dict]:
+        items: list[dict] = []
+        for page in _cf(ctx).get_paginator(operation).paginate():
+            items.extend(page.get(list_key, {}).get("Items") or [])
+        return items
+
+    return fetch() if fresh else ctx.memo(f"cloudfront:{operation}", fetch)
+
+
+def _list_custom(ctx: Context, operation: str, list_key: str, item_key: str, memo_key: str, *,
+                 fresh: bool = False) -> list[dict]:
+    """Every custom policy of a CloudFront policy list (``Type=custom``; these lists have no botocore
+    paginator: follow NextMarker), memoised under ``memo_key`` (``fresh`` bypasses it)."""
+    def fetch() -> list[dict]:
+        cf = _cf(ctx)
+        out: list[dict] = []
+        marker = None
+        while True:
+            kwargs: dict[str, Any] = {"Type": "custom"}
+            if marker:
+                kwargs["Marker"] = marker
+            got = getattr(cf, operation)(**kwargs).get(list_key, {})
+            out.extend(i[item_key] for i in got.get("Items") or [])
+            marker = got.get("NextMarker")
+            if not marker:
+                return out
+
+    return fetch() if fresh else ctx.memo(memo_key, fetch)
+
+
+def _delete_with_etag(ctx: Context, get_operation: str, delete_operation: str, ident: str) -> None:
+    """Delete with the current ETag; stale ETags are re-read, 'in use' is waited out (bounded)."""
+    cf = _cf(ctx)
+
+    def attempt() -> None:
+        etag = getattr(cf, get_operation)(Id=ident)["ETag"]
+        getattr(cf, delete_operation)(Id=ident, IfMatch=etag)
+
+    retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))

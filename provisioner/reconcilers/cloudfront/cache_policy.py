@@ -1,0 +1,112 @@
+"""CloudFront cache policy: the custom policy of the default cache behaviour (gzip + brotli, TTLs, query strings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from ...aws import error_code
+from ...model import FieldChange, Resource
+from ._common import POLICY_ADDR, _cf, _delete_with_etag, _list_custom, _marker, _stale_etag_safe
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+
+def _list_custom_policies(ctx: Context, fresh: bool = False) -> list[dict]:
+    return _list_custom(ctx, "list_cache_policies", "CachePolicyList", "CachePolicy",
+                        "cloudfront:cache_policies:custom", fresh=fresh)
+
+
+class CachePolicy(Resource):
+    service = "CloudFront cache policy"
+    address = POLICY_ADDR
+
+    def desired(self, ctx: Context) -> dict:
+        c = ctx.desired.cdn.cache
+        query_strings = "in the cache key" if c.query_strings else "ignored"
+        return {
+            "comment": f"gzip+brotli, query strings {query_strings} ({_marker(ctx)})",
+            "min_ttl": c.min_ttl,
+            "default_ttl": c.default_ttl,
+            "max_ttl": c.max_ttl,
+            "query_strings": "all" if c.query_strings else "none",
+            "headers": "none",
+            "cookies": "none",
+            "gzip": c.gzip,
+            "brotli": c.brotli,
+        }
+
+    @staticmethod
+    def _norm(policy: dict) -> dict:
+        cfg = policy["CachePolicyConfig"]
+        p = cfg.get("ParametersInCacheKeyAndForwardedToOrigin") or {}
+        return {
+            "id": policy["Id"],
+            "name": cfg.get("Name"),
+            "comment": cfg.get("Comment") or "",
+            "min_ttl": cfg.get("MinTTL"),
+            "default_ttl": cfg.get("DefaultTTL"),
+            "max_ttl": cfg.get("MaxTTL"),
+            "query_strings": (p.get("QueryStringsConfig") or {}).get("QueryStringBehavior"),
+            "headers": (p.get("HeadersConfig") or {}).get("HeaderBehavior"),
+            "cookies": (p.get("CookiesConfig") or {}).get("CookieBehavior"),
+            "gzip": bool(p.get("EnableAcceptEncodingGzip")),
+            "brotli": bool(p.get("EnableAcceptEncodingBrotli")),
+        }
+
+    def read(self, ctx: Context) -> dict | None:
+        name = ctx.desired.cdn.cache.name
+        for policy in _list_custom_policies(ctx):
+            if policy["CachePolicyConfig"].get("Name") == name:
+                return self._norm(policy)
+        return None
+
+    def outputs(self, ctx: Context, live: dict) -> dict:
+        return {"id": live["id"]}
+
+    def _config(self, ctx: Context, desired: dict) -> dict:
+        return {
+            "Name": ctx.desired.cdn.cache.name,
+            "Comment": desired["comment"],
+            "MinTTL": desired["min_ttl"],
+            "DefaultTTL": desired["default_ttl"],
+            "MaxTTL": desired["max_ttl"],
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": desired["gzip"],
+                "EnableAcceptEncodingBrotli": desired["brotli"],
+                "HeadersConfig": {"HeaderBehavior": desired["headers"]},
+                "CookiesConfig": {"CookieBehavior": desired["cookies"]},
+                "QueryStringsConfig": {"QueryStringBehavior": desired["query_strings"]},
+            },
+        }
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        try:
+            _cf(ctx).create_cache_policy(CachePolicyConfig=self._config(ctx, desired))
+        except ClientError as e:
+            if error_code(e) != "CachePolicyAlreadyExists":
+                raise
+            name = ctx.desired.cdn.cache.name
+            live = next((self._norm(p) for p in _list_custom_policies(ctx, fresh=True)
+                         if p["CachePolicyConfig"].get("Name") == name), None)
+            if live is None:
+                raise
+            if self.diff(desired, live):
+                self.update(ctx, desired, live, ())
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        cf = _cf(ctx)
+
+        def attempt() -> None:
+            etag = cf.get_cache_policy_config(Id=live["id"])["ETag"]
+            cf.update_cache_policy(Id=live["id"], IfMatch=etag, CachePolicyConfig=self._config(ctx, desired))
+
+        _stale_etag_safe(attempt)
+
+    def owned(self, ctx: Context, live: dict) -> bool:
+        return live.get("name") == ctx.desired.cdn.cache.name and _marker(ctx) in (live.get("comment") or "")
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        _delete_with_etag(ctx, "get_cache_policy_config", "delete_cache_policy", live["id"])

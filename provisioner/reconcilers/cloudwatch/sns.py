@@ -1,0 +1,115 @@
+"""SNS alarm topic and its email subscriptions (ours recorded by hash in a tag of the topic)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ...aws import error_code
+from ...model import FieldChange, Resource
+from ._common import ALARM_REGION, TOPIC, _account_id, _tag_list, _tags
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+SUBS_TAG = "provision:email-subscriptions"
+SUBS_TAG_MAX_HASHES = 23  # 23 * 11 - 1 = 252 <= 256 characters
+
+
+def email_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:10]
+
+
+def _record(addresses: list[str]) -> str:
+    return " ".join(sorted(email_hash(a) for a in addresses)[:SUBS_TAG_MAX_HASHES])
+
+
+class SnsTopic(Resource):
+    service = "SNS topic"
+    address = TOPIC
+
+    def __init__(self, topic: str, emails: tuple[str, ...]) -> None:
+        self.topic = topic
+        self.emails = emails  # as written in the TOML (subscribed with that spelling)
+
+    def arn(self, ctx: Context) -> str:
+        return f"arn:aws:sns:{ALARM_REGION}:{_account_id(ctx)}:{self.topic}"
+
+    def desired(self, ctx: Context) -> dict:
+        return {"tags": dict(ctx.tags), "email_subscriptions": sorted({e.lower() for e in self.emails})}
+
+    def read(self, ctx: Context) -> dict | None:
+        sns = ctx.client("sns", ALARM_REGION)
+        arn = self.arn(ctx)
+        try:
+            sns.get_topic_attributes(TopicArn=arn)
+        except ClientError as e:
+            if error_code(e) in ("NotFound", "NotFoundException"):
+                return None
+            raise
+        all_tags = _tags(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+        recorded = set(all_tags.pop(SUBS_TAG, "").split())
+        wanted = {e.lower() for e in self.emails}
+        subs: dict[str, str] = {}  # managed address -> subscription arn ("PendingConfirmation" while pending)
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+            for s in page.get("Subscriptions", []):
+                if s.get("Protocol") != "email":
+                    continue
+                addr = s.get("Endpoint", "").lower()
+                if addr in wanted or email_hash(addr) in recorded:
+                    if addr not in subs or subs[addr] == "PendingConfirmation":
+                        subs[addr] = s.get("SubscriptionArn", "")
+        return {
+            "arn": arn,
+            "tags": all_tags,
+            "email_subscriptions": sorted(subs),
+            "subscription_arns": subs,
+            "pending_confirmation": sorted(a for a, s in subs.items() if not s.startswith("arn:")),
+            "recorded": sorted(recorded),
+        }
+
+    def outputs(self, ctx: Context, live: dict) -> dict:
+        return {"arn": live["arn"], "pending_confirmation": live.get("pending_confirmation", [])}
+
+    def _subscribe(self, sns: Any, arn: str, addresses: set[str]) -> None:
+        for original in self.emails:
+            if original.lower() in addresses:
+                sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=original)
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        sns = ctx.client("sns", ALARM_REGION)
+        tags = dict(desired["tags"])
+        if desired["email_subscriptions"]:
+            tags[SUBS_TAG] = _record(desired["email_subscriptions"])
+        arn = sns.create_topic(Name=self.topic, Tags=_tag_list(tags))["TopicArn"]
+        self._subscribe(sns, arn, set(desired["email_subscriptions"]))
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        sns = ctx.client("sns", ALARM_REGION)
+        arn = live["arn"]
+        top = {c.path.split(".", 1)[0] for c in changes}
+        want = set(desired["email_subscriptions"])
+        have = set(live["email_subscriptions"])
+        new_tags: dict[str, str] = {}
+        if "tags" in top:
+            new_tags.update(desired["tags"])
+        record = _record(sorted(want))
+        if "email_subscriptions" in top and record != " ".join(live.get("recorded", [])):
+            # Record first (crash-safe: never an address we subscribed but did not record).
+            if want:
+                new_tags[SUBS_TAG] = record
+            elif live.get("recorded"):
+                sns.untag_resource(ResourceArn=arn, TagKeys=[SUBS_TAG])
+        if new_tags:
+            sns.tag_resource(ResourceArn=arn, Tags=_tag_list(new_tags))
+        if "email_subscriptions" in top:
+            self._subscribe(sns, arn, want - have)
+            for addr in sorted(have - want):  # managed but no longer named: ours by the record
+                sub_arn = live["subscription_arns"].get(addr, "")
+                if sub_arn.startswith("arn:"):  # a pending one has no ARN; AWS expires it
+                    sns.unsubscribe(SubscriptionArn=sub_arn)
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        ctx.client("sns", ALARM_REGION).delete_topic(TopicArn=live["arn"])

@@ -1,0 +1,156 @@
+"""IAM OIDC identity provider for GitHub Actions: found by URL, adopted when shared, deleted only when ours alone."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ...aws import error_code
+from ...config import DesiredState
+from ...errors import PreconditionError
+from ...model import FieldChange, Resource, diff_fields
+from ._common import PROVIDER, ROLE, _missing, _tag_list, _tags
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+
+class OidcProvider(Resource):
+    service = "IAM OIDC provider"
+    address = PROVIDER
+
+    def __init__(self, desired: DesiredState) -> None:
+        self.spec = desired.github_oidc
+
+    def desired(self, ctx: Context) -> dict:
+        d: dict[str, Any] = {
+            "url": self.spec.host,
+            "client_ids": sorted(set(self.spec.client_ids)),
+        }
+        if self.spec.thumbprints:  # none declared: IAM manages them (it no longer needs any for GitHub)
+            d["thumbprints"] = sorted({t.lower() for t in self.spec.thumbprints})
+        d["tags"] = dict(ctx.tags)
+        return d
+
+    def _find_arn(self, ctx: Context) -> str | None:
+        iam = ctx.client("iam")
+
+        def list_all() -> list[str]:
+            # ListOpenIDConnectProviders takes no marker: one call lists them all.
+            return [p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])]
+
+        want = self.spec.host.lower()
+        for arn in ctx.memo(("iam", "oidc_providers"), list_all):
+            if arn.split(":oidc-provider/", 1)[-1].rstrip("/").lower() == want:
+                return arn
+        return None
+
+    def read(self, ctx: Context) -> dict | None:
+        arn = self._find_arn(ctx)
+        if arn is None:
+            return None
+        iam = ctx.client("iam")
+        got = _missing(lambda: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn))
+        if got is None:  # deleted between list and get
+            return None
+        tags = _tags(got.get("Tags"))
+        return {
+            "arn": arn,
+            "url": str(got.get("Url", "")).removeprefix("https://").rstrip("/"),
+            "client_ids": sorted(set(got.get("ClientIDList") or [])),
+            "thumbprints": sorted({t.lower() for t in got.get("ThumbprintList") or []}),
+            "tags": tags,
+            # Shared provider we did not create: adopt its settings, never claim it with our tags.
+            "adopted": tags.get("provision:stack") != ctx.desired.stack.name,
+        }
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        if live.get("adopted"):
+            desired = {k: v for k, v in desired.items() if k != "tags"}
+        return diff_fields(desired, live)
+
+    def outputs(self, ctx: Context, live: dict) -> dict:
+        return {"arn": live["arn"]}
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        iam = ctx.client("iam")
+        kwargs: dict[str, Any] = {
+            "Url": self.spec.url,
+            "ClientIDList": list(desired["client_ids"]),
+            "Tags": _tag_list(desired["tags"]),
+        }
+        if desired.get("thumbprints"):
+            kwargs["ThumbprintList"] = list(desired["thumbprints"])
+        try:
+            iam.create_open_id_connect_provider(**kwargs)
+        except ClientError as e:
+            if error_code(e) != "EntityAlreadyExists":
+                raise
+            # Created meanwhile (another run, another stack): adopt it like plan would have.
+            self.converge_existing(ctx, desired)
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        iam = ctx.client("iam")
+        arn = live["arn"]
+        top = {c.path.split(".", 1)[0] for c in changes}
+        if "client_ids" in top:
+            want, have = set(desired["client_ids"]), set(live.get("client_ids") or [])
+            for cid in sorted(want - have):  # add first: the list is never empty in between
+                iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=cid)
+            for cid in sorted(have - want):
+                iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=cid)
+        if "thumbprints" in top:
+            iam.update_open_id_connect_provider_thumbprint(
+                OpenIDConnectProviderArn=arn, ThumbprintList=list(desired["thumbprints"]))
+        if "tags" in top and not live.get("adopted"):
+            have_tags = live.get("tags") or {}
+            changed = {k: v for k, v in desired["tags"].items() if have_tags.get(k) != v}
+            if changed:
+                iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=_tag_list(changed))
+
+    def _other_trusting_roles(self, ctx: Context, arn: str) -> list[str]:
+        """Roles other than ours whose trust policy names this provider (it is shared then).
+
+        Our role counts as "other" when it is not tagged ours: destroy keeps it, so it keeps
+        needing the provider."""
+        ours = ctx.desired.github_role.name
+        role_res, role_live = ctx.resources.get(ROLE), ctx.live.get(ROLE)
+        ours_goes = role_live is None or role_res is None or role_res.owned(ctx, role_live)
+        users: list[str] = []
+        for page in ctx.client("iam").get_paginator("list_roles").paginate():
+            for r in page.get("Roles", []):
+                if r["RoleName"] == ours and ours_goes:
+                    continue
+                doc = r.get("AssumeRolePolicyDocument")
+                text = doc if isinstance(doc, str) else json.dumps(doc or {})
+                if arn in text or arn in _unquote(text):
+                    users.append(r["RoleName"])
+        return users
+
+    def owned(self, ctx: Context, live: dict) -> bool:
+        if not super().owned(ctx, live):
+            return False
+        others = self._other_trusting_roles(ctx, live["arn"])
+        if others:
+            import structlog
+
+            structlog.get_logger("provision").warning(
+                "OIDC provider is trusted by other roles; destroy keeps it", resource=self.address,
+                roles=others)
+            return False
+        return True
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        others = self._other_trusting_roles(ctx, live["arn"])
+        if others:
+            raise PreconditionError(
+                f"OIDC provider {live['arn']} is trusted by other roles ({', '.join(sorted(others))}); not deleted")
+        ctx.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=live["arn"])
+
+
+def _unquote(text: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.unquote(text)

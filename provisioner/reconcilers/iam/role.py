@@ -1,0 +1,153 @@
+"""IAM role for GitHub Actions: the OIDC trust policy, our named inline policy on the bucket, tags."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ... import retry
+from ...aws import error_code
+from ...config import DesiredState
+from ...errors import PreconditionError
+from ...model import FieldChange, Resource
+from ._common import (BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags,
+                      bucket_policy)
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+
+def trust_policy(ctx: Context) -> dict:
+    """Web identity trust: only tokens for our audience and our repositories' subjects."""
+    spec = ctx.desired.github_role
+    host = ctx.desired.github_oidc.host
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": TRUST_SID,
+            "Effect": "Allow",
+            "Principal": {"Federated": ctx.out(PROVIDER, "arn")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {f"{host}:aud": spec.audience},
+                "StringLike": {f"{host}:sub": list(spec.subjects)},
+            },
+        }],
+    }
+
+
+
+class GithubRole(Resource):
+    service = "IAM role"
+    address = ROLE
+    depends_on = (PROVIDER, BUCKET)
+    read_after = ()  # found by name
+
+    def __init__(self, desired: DesiredState) -> None:
+        self.spec = desired.github_role
+
+    def desired(self, ctx: Context) -> dict:
+        s = self.spec
+        return {
+            "path": s.path,
+            "description": s.description,
+            "max_session_duration": s.max_session_duration,
+            "trust_policy": trust_policy(ctx),
+            "policy": bucket_policy("BuildcachePublish", s.actions, ctx.out(BUCKET, "arn")),
+            "tags": dict(ctx.tags),
+        }
+
+    def read(self, ctx: Context) -> dict | None:
+        iam = ctx.client("iam")
+        got = _missing(lambda: iam.get_role(RoleName=self.spec.name))
+        if got is None:
+            return None
+        role = got["Role"]
+        inline = _missing(lambda: iam.get_role_policy(RoleName=self.spec.name, PolicyName=self.spec.policy_name))
+        return {
+            "arn": role["Arn"],
+            "path": role.get("Path", "/"),
+            "description": role.get("Description", ""),
+            "max_session_duration": role.get("MaxSessionDuration", 3600),
+            "trust_policy": _doc(role.get("AssumeRolePolicyDocument")),
+            "policy": _doc(inline["PolicyDocument"]) if inline else None,
+            "tags": _tags(role.get("Tags")),
+        }
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        return _diff_with_policies(desired, live, ("trust_policy", "policy"))
+
+    def outputs(self, ctx: Context, live: dict) -> dict:
+        return {"arn": live["arn"], "name": self.spec.name}
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        iam = ctx.client("iam")
+        kwargs: dict[str, Any] = {
+            "RoleName": self.spec.name,
+            "Path": desired["path"],
+            "AssumeRolePolicyDocument": _dumps(desired["trust_policy"]),
+            "MaxSessionDuration": desired["max_session_duration"],
+            "Tags": _tag_list(desired["tags"]),
+        }
+        if desired["description"]:
+            kwargs["Description"] = desired["description"]
+        try:
+            # Right after the provider is created IAM may not resolve it yet ("Invalid principal").
+            retry.call("iam_propagation", lambda: iam.create_role(**kwargs))
+        except ClientError as e:
+            # created meanwhile (a crashed or concurrent run): converge it
+            if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
+                raise
+            return
+        self._put_policy(ctx, desired)
+
+    def _put_policy(self, ctx: Context, desired: dict) -> None:
+        iam = ctx.client("iam")
+        body = _dumps(desired["policy"])
+        retry.call("iam_propagation", lambda: iam.put_role_policy(
+            RoleName=self.spec.name, PolicyName=self.spec.policy_name, PolicyDocument=body))
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        iam = ctx.client("iam")
+        name = self.spec.name
+        top = {c.path.split(".", 1)[0] for c in changes}
+        if "path" in top:
+            raise PreconditionError(
+                f"IAM role {name!r} has path {live.get('path')!r}, the desired state says {desired['path']!r}; "
+                "IAM cannot change a role's path (delete the role, or change the path back); nothing was changed")
+        if "trust_policy" in top:
+            body = _dumps(desired["trust_policy"])
+            retry.call("iam_propagation", lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=body))
+        if "policy" in top:
+            self._put_policy(ctx, desired)
+        if top & {"max_session_duration", "description"}:
+            # Always both: the UpdateRole API reference says an omitted MaxSessionDuration is reset
+            # to one hour (and the sandbox also clears an omitted Description). One call.
+            iam.update_role(RoleName=name, MaxSessionDuration=desired["max_session_duration"],
+                            Description=desired["description"])
+        if "tags" in top:
+            have = live.get("tags") or {}
+            changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
+            if changed:
+                iam.tag_role(RoleName=name, Tags=_tag_list(changed))
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        iam = ctx.client("iam")
+        name = self.spec.name
+        attached = [p["PolicyArn"] for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                    for p in page.get("AttachedPolicies", [])]
+        profiles = [p["InstanceProfileName"] for page in
+                    iam.get_paginator("list_instance_profiles_for_role").paginate(RoleName=name)
+                    for p in page.get("InstanceProfiles", [])]
+        if attached or profiles:
+            what = [f"attached managed policies {attached}"] if attached else []
+            what += [f"instance profiles {profiles}"] if profiles else []
+            raise PreconditionError(
+                f"IAM role {name!r} has {' and '.join(what)} that this tool did not add; "
+                "detach/remove them first (nothing was deleted)")
+        inline = [p for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+                  for p in page.get("PolicyNames", [])]
+        for pname in inline:  # IAM refuses to delete a role that still has inline policies
+            iam.delete_role_policy(RoleName=name, PolicyName=pname)
+        iam.delete_role(RoleName=name)

@@ -1,0 +1,110 @@
+"""IAM admin user: path, our named inline policy on the bucket, tags; never a credential."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from ... import retry
+from ...aws import error_code
+from ...config import DesiredState
+from ...errors import PreconditionError
+from ...model import FieldChange, Resource
+from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
+
+if TYPE_CHECKING:
+    from ...engine import Context
+
+
+class AdminUser(Resource):
+    service = "IAM user"
+    address = USER
+    depends_on = (BUCKET,)
+    read_after = ()  # found by name
+
+    def __init__(self, desired: DesiredState) -> None:
+        self.spec = desired.admin_user
+
+    def desired(self, ctx: Context) -> dict:
+        return {
+            "path": self.spec.path,
+            "policy": bucket_policy("BuildcacheAdmin", self.spec.actions, ctx.out(BUCKET, "arn")),
+            "tags": dict(ctx.tags),
+        }
+
+    def read(self, ctx: Context) -> dict | None:
+        iam = ctx.client("iam")
+        got = _missing(lambda: iam.get_user(UserName=self.spec.name))
+        if got is None:
+            return None
+        user = got["User"]
+        inline = _missing(lambda: iam.get_user_policy(UserName=self.spec.name, PolicyName=self.spec.policy_name))
+        return {
+            "arn": user["Arn"],
+            "path": user.get("Path", "/"),
+            "policy": _doc(inline["PolicyDocument"]) if inline else None,
+            "tags": _tags(user.get("Tags")),
+        }
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        return _diff_with_policies(desired, live, ("policy",))
+
+    def outputs(self, ctx: Context, live: dict) -> dict:
+        return {"arn": live["arn"], "name": self.spec.name}
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        iam = ctx.client("iam")
+        try:
+            iam.create_user(UserName=self.spec.name, Path=desired["path"], Tags=_tag_list(desired["tags"]))
+        except ClientError as e:
+            if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
+                raise
+            return
+        # No access key, login profile or other credential is ever created here.
+        self._put_policy(ctx, desired)
+
+    def _put_policy(self, ctx: Context, desired: dict) -> None:
+        iam = ctx.client("iam")
+        body = _dumps(desired["policy"])
+        retry.call("iam_propagation", lambda: iam.put_user_policy(
+            UserName=self.spec.name, PolicyName=self.spec.policy_name, PolicyDocument=body))
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        iam = ctx.client("iam")
+        top = {c.path.split(".", 1)[0] for c in changes}
+        if "path" in top:
+            iam.update_user(UserName=self.spec.name, NewPath=desired["path"])
+        if "policy" in top:
+            self._put_policy(ctx, desired)
+        if "tags" in top:
+            have = live.get("tags") or {}
+            changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
+            if changed:
+                iam.tag_user(UserName=self.spec.name, Tags=_tag_list(changed))
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        iam = ctx.client("iam")
+        name = self.spec.name
+        # Credentials and memberships are someone's: refuse rather than delete them (counts only,
+        # never ids or secrets).
+        blockers = []
+        keys = iam.list_access_keys(UserName=name).get("AccessKeyMetadata", [])
+        if keys:
+            blockers.append(f"{len(keys)} access key(s)")
+        if _missing(lambda: iam.get_login_profile(UserName=name)) is not None:
+            blockers.append("a console login profile")
+        if iam.list_mfa_devices(UserName=name).get("MFADevices"):
+            blockers.append("MFA device(s)")
+        if iam.list_attached_user_policies(UserName=name).get("AttachedPolicies"):
+            blockers.append("attached managed policies")
+        if iam.list_groups_for_user(UserName=name).get("Groups"):
+            blockers.append("group memberships")
+        if blockers:
+            raise PreconditionError(
+                f"IAM user {name!r} has {', '.join(blockers)} that this tool did not create; "
+                "remove them first (nothing was deleted)")
+        for page in iam.get_paginator("list_user_policies").paginate(UserName=name):
+            for pname in page.get("PolicyNames", []):
+                iam.delete_user_policy(UserName=name, PolicyName=pname)
+        iam.delete_user(UserName=name)
