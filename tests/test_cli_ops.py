@@ -61,7 +61,7 @@ def test_empty_account_outputs_show_preflight_drift(aws_env, cli):
 
     r = cli("show")
     assert r.code == 0 and r.mutating == [], r.output
-    assert f"# s3_bucket.buildcache (S3 bucket)  [not created]" in r.output
+    assert "# s3_bucket.buildcache (S3 bucket)  [not created]" in r.output
     assert 'encryption = "AES256"' in r.output and f"arn:aws:s3:::{BUCKET}" in r.output
     assert "(known after apply)" in r.output  # e.g. the OAI id in the bucket policy
     r = cli("show", "--json")

@@ -61,9 +61,9 @@ def applied(aws_env, cli):
 @pytest.fixture(scope="module")
 def shared_env(moto_server, tmp_path_factory):
     """One sandbox account for the drift tests of this module (as ``aws_env``, set up once)."""
-    from provisioner.sandbox import create_fixtures, sandbox_env
-
     from conftest import Env
+
+    from provisioner.sandbox import create_fixtures, sandbox_env
 
     tmp = tmp_path_factory.mktemp("iam-shared")
     with pytest.MonkeyPatch.context() as mp:
@@ -299,7 +299,7 @@ def test_out_of_band_change_is_drift_and_apply_repairs_it(converged, cli, change
     lines = [ln for ln in d.output.splitlines() if address in ln]
     assert lines and any(needle in ln for ln in lines), d.output
     # Only the changed resource drifts.
-    assert f"DRIFT: 1 of" in d.output, d.output
+    assert "DRIFT: 1 of" in d.output, d.output
 
     a = apply(cli)
     assert a.mutating == repair, a.output  # exactly the needed calls, nothing on S3 or elsewhere

@@ -51,9 +51,12 @@ ETag; then the OAI/OAC/cache policy (retried while CloudFront still reports them
 from __future__ import annotations
 
 from ...config import DesiredState
-from ...model import Resource
+
 # Re-exported: importable from here as when this package was one module (tests use FieldChange).
-from ...model import FieldChange  # noqa: F401
+from ...model import (
+    FieldChange,  # noqa: F401
+    Resource,
+)
 from ._common import DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR  # noqa: F401
 from .cache_policy import CachePolicy
 from .distribution import DEPLOY_DELAY, DEPLOY_TIMEOUT, Distribution  # noqa: F401

@@ -13,8 +13,7 @@ from ...config import DesiredState
 from ...errors import PreconditionError, ProvisionError
 from ...model import FieldChange, Resource, Unknown, diff_fields
 from . import distribution_config
-from ._common import (DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR, _cf, _list_all, _stale_etag_safe,
-                      _tags_dict)
+from ._common import DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR, _cf, _list_all, _stale_etag_safe, _tags_dict
 
 if TYPE_CHECKING:
     from ...engine import Context

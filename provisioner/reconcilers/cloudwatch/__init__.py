@@ -52,10 +52,9 @@ Batched reads (a no-op plan with N alarms costs list pages, not N calls):
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 from ...config import DesiredState
 from ...model import Resource
+
 # Re-exported: importable from here as when this package was one module (tests use several).
 from ._common import ALARM_REGION, DIST, MONITORING, TOPIC  # noqa: F401
 from .alarms import ADDITIONAL_METRICS, DESCRIBE_CHUNK, CloudWatchAlarm, _describe_chunk, _tag_index  # noqa: F401

@@ -36,11 +36,9 @@ go through the bounded ``iam_propagation`` retry policy.
 
 from __future__ import annotations
 
-
-from __future__ import annotations
-
 from ...config import DesiredState
 from ...model import Resource
+
 # Re-exported: importable from here as when this package was one module (tests use _doc, _policy_changes).
 from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, USER, _doc, _policy_changes, bucket_policy  # noqa: F401
 from .oidc_provider import OidcProvider

@@ -11,8 +11,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
-from ._common import (BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags,
-                      bucket_policy)
+from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
     from ...engine import Context
