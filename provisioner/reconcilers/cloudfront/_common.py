@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from ... import retry
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 T = TypeVar("T")
 
@@ -35,34 +35,36 @@ def _stale_etag_safe(fn: Callable[[], T]) -> T:
     return retry.call("cloudfront_stale_etag", fn)
 
 
+def _pages(ctx: Context, operation: str, list_key: str, **params: Any) -> list[dict]:
+    """Every item of a CloudFront list, following ``NextMarker`` by hand: every CloudFront list
+    pages with Marker/NextMarker, and botocore has no paginator for some of them (none for
+    ListOriginAccessControls or ListCachePolicies in 1.34, the lowest version pyproject allows)."""
+    cf = _cf(ctx)
+    out: list[dict] = []
+    marker = None
+    while True:
+        kwargs = dict(params, Marker=marker) if marker else dict(params)
+        got = getattr(cf, operation)(**kwargs).get(list_key, {})
+        out.extend(got.get("Items") or [])
+        marker = got.get("NextMarker")
+        if not marker:
+            return out
+
+
 def _list_all(ctx: Context, operation: str, list_key: str, *, fresh: bool = False) -> list[dict]:
-    """Every item of a paginated CloudFront list, memoised for the plan (``fresh`` bypasses it)."""
+    """Every item of a CloudFront list, memoised for the plan (``fresh`` bypasses it)."""
     def fetch() -> list[dict]:
-        items: list[dict] = []
-        for page in _cf(ctx).get_paginator(operation).paginate():
-            items.extend(page.get(list_key, {}).get("Items") or [])
-        return items
+        return _pages(ctx, operation, list_key)
 
     return fetch() if fresh else ctx.memo(f"cloudfront:{operation}", fetch)
 
 
 def _list_custom(ctx: Context, operation: str, list_key: str, item_key: str, memo_key: str, *,
                  fresh: bool = False) -> list[dict]:
-    """Every custom policy of a CloudFront policy list (``Type=custom``; these lists have no botocore
-    paginator: follow NextMarker), memoised under ``memo_key`` (``fresh`` bypasses it)."""
+    """Every custom policy of a CloudFront policy list (``Type=custom``), memoised under
+    ``memo_key`` (``fresh`` bypasses it)."""
     def fetch() -> list[dict]:
-        cf = _cf(ctx)
-        out: list[dict] = []
-        marker = None
-        while True:
-            kwargs: dict[str, Any] = {"Type": "custom"}
-            if marker:
-                kwargs["Marker"] = marker
-            got = getattr(cf, operation)(**kwargs).get(list_key, {})
-            out.extend(i[item_key] for i in got.get("Items") or [])
-            marker = got.get("NextMarker")
-            if not marker:
-                return out
+        return [i[item_key] for i in _pages(ctx, operation, list_key, Type="custom")]
 
     return fetch() if fresh else ctx.memo(memo_key, fetch)
 

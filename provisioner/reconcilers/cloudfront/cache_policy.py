@@ -11,7 +11,7 @@ from ...model import FieldChange, Resource
 from ._common import POLICY_ADDR, _cf, _delete_with_etag, _list_custom, _marker, _stale_etag_safe
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 def _list_custom_policies(ctx: Context, fresh: bool = False) -> list[dict]:

@@ -16,7 +16,7 @@ from . import distribution_config
 from ._common import DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR, _cf, _list_all, _stale_etag_safe, _tags_dict
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 DEPLOY_DELAY = 20.0  # seconds between distribution_deployed polls (real deploys take minutes)
 DEPLOY_TIMEOUT = 40 * 60.0

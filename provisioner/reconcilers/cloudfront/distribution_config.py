@@ -6,7 +6,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 def _qty(items: list) -> dict:

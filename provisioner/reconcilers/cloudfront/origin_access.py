@@ -11,7 +11,7 @@ from ...model import FieldChange, Resource
 from ._common import OAC_ADDR, OAI_ADDR, _cf, _delete_with_etag, _list_all, _marker, _stale_etag_safe
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 ALARM_REGION = "us-east-1"  # CloudFront metrics live only in us-east-1
 DIST = "cloudfront_distribution.cdn"

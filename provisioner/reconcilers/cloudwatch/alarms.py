@@ -10,7 +10,7 @@ from ...model import FieldChange, Resource, Whole
 from ._common import ALARM_REGION, DIST, MONITORING, TOPIC, _tag_list, _tags
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 DESCRIBE_CHUNK = 100  # DescribeAlarms: AlarmNames holds at most 100 names; MaxRecords at most 100
 #: CloudFront metrics that exist only with the monitoring subscription ("additional metrics").

@@ -11,7 +11,7 @@ from ...model import FieldChange, Resource, Unknown, diff_fields
 from ._common import DIST, MONITORING
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 class MonitoringSubscription(Resource):

@@ -12,7 +12,7 @@ from ...model import FieldChange, Resource
 from ._common import ALARM_REGION, TOPIC, _account_id, _tag_list, _tags
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 SUBS_TAG = "provision:email-subscriptions"
 SUBS_TAG_MAX_HASHES = 23  # 23 * 11 - 1 = 252 <= 256 characters

@@ -14,7 +14,7 @@ from ...model import FieldChange, Resource, diff_fields
 from ._common import PROVIDER, ROLE, _missing, _tag_list, _tags
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 class OidcProvider(Resource):

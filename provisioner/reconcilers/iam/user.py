@@ -14,7 +14,7 @@ from ...model import FieldChange, Resource
 from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
-    from ...engine import Context
+    from ...context import Context
 
 
 class AdminUser(Resource):

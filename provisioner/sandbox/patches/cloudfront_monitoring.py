@@ -61,6 +61,8 @@ def apply() -> None:
     Response.get_monitoring_subscription = resp_get_monitoring
     Response.delete_monitoring_subscription = resp_delete_monitoring
 
-    cf_urls.url_paths.update(
-        {"{0}/2020-05-31/distributions/(?P<distribution_id>[^/]+)/monitoring-subscription$": Response.dispatch}
-    )
+    # botocore 1.34 (the lowest pyproject allows) spells the path with a trailing slash, later ones without.
+    cf_urls.url_paths.update({
+        "{0}/2020-05-31/distributions/(?P<distribution_id>[^/]+)/monitoring-subscription$": Response.dispatch,
+        "{0}/2020-05-31/distributions/(?P<distribution_id>[^/]+)/monitoring-subscription/$": Response.dispatch,
+    })
