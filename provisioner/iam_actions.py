@@ -86,7 +86,7 @@ READ_ONLY: frozenset[str] = frozenset({
     "iam:ListUserPolicies",
     "route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZonesByName",
     "route53:ListResourceRecordSets",
-    "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketAcl", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
@@ -114,7 +114,9 @@ APPLY: frozenset[str] = frozenset({
     "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:UpdateRole", "iam:UpdateUser",
     "route53:ChangeResourceRecordSets",
-    "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketOwnershipControls",
+    # PutBucketAcl: the log-delivery grant; CloudFront also checks the caller's GetBucketAcl and
+    # PutBucketAcl on the log bucket server-side when a distribution with standard logging is saved.
+    "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",

@@ -15,6 +15,7 @@ from ..model import Resource
 # service module -> the desired-state sections it manages
 SERVICES: dict[str, tuple[str, ...]] = {
     "s3": ("s3.buildcache", "s3.logs"),
+    "s3_log_delivery": ("cdn.logging",),
     "iam": ("github_oidc", "github_role", "admin_user"),
     "acm": ("certificate",),
     "route53": ("dns",),

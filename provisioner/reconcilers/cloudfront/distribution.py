@@ -39,6 +39,8 @@ class Distribution(Resource):
         deps.append(OAI_ADDR if cdn.origin_access == "oai" else OAC_ADDR)
         if cdn.cache.kind == "custom":
             deps.append(POLICY_ADDR)
+        if cdn.logging.enabled:  # the log-delivery grant before CloudFront is told to log there
+            deps.append("s3_log_delivery.logs")
         self.depends_on = tuple(deps)
         self.read_after = ()  # found by alias/comment and tag: the read needs no other resource
 

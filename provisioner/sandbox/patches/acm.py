@@ -10,7 +10,8 @@
 - ``KeyAlgorithm`` is hyphenated in answers (``RSA-2048``, ``EC-prime256v1``, ``EC-secp384r1``)
   though requests and the ``ListCertificates`` ``keyTypes`` filter spell it ``RSA_2048`` (AWS CLI
   ``awscli/examples/acm/describe-certificate.rst`` and ``list-certificates.rst`` outputs; Terraform's
-  ``internal/service/acm/certificate.go`` maps it back). moto answers the underscore form.
+  ``internal/service/acm/certificate.go`` maps it back). moto answers the underscore form, and
+  ``RSA_2048`` whatever ``KeyAlgorithm`` was requested: the sandbox answers the requested one.
 - Right after ``RequestCertificate``, ``DescribeCertificate`` (and ``ListTagsForCertificate``) answer
   ``ResourceNotFoundException`` for a while (API_DescribeCertificate.html: "If you have just created
   a certificate using the RequestCertificate action, there is a delay of several seconds before you
@@ -33,12 +34,13 @@ from typing import Any
 
 from moto import settings
 from moto.acm.exceptions import AWSError, CertificateNotFound
-from moto.acm.models import AWSCertificateManagerBackend
+from moto.acm.models import AWSCertificateManagerBackend, CertBundle
 from moto.acm.responses import AWSCertificateManagerResponse
 
 _lock = threading.Lock()
 _requested: dict[str, float] = {}  # certificate ARN -> when RequestCertificate made it (monotonic)
 _released: dict[tuple[str, str], float] = {}  # (certificate ARN, distribution ARN) -> when deleted
+_key_algorithm: dict[str, str] = {}  # certificate ARN -> the KeyAlgorithm requested (moto ignores it)
 
 
 class ResourceInUse(AWSError):
@@ -100,6 +102,25 @@ def apply() -> None:
     original_describe = AWSCertificateManagerResponse.describe_certificate
     original_list = AWSCertificateManagerResponse.list_certificates
     original_list_tags = AWSCertificateManagerResponse.list_tags_for_certificate
+    original_request_response = AWSCertificateManagerResponse.request_certificate
+    original_bundle_describe = CertBundle.describe
+
+    def request_certificate_response(self: AWSCertificateManagerResponse) -> Any:
+        body = original_request_response(self)
+        algo = self._get_param("KeyAlgorithm")
+        if algo and isinstance(body, str):
+            arn = json.loads(body).get("CertificateArn")
+            with _lock:
+                _key_algorithm.setdefault(arn, algo)
+        return body
+
+    def bundle_describe(self: Any) -> dict[str, Any]:
+        out = original_bundle_describe(self)
+        with _lock:
+            algo = _key_algorithm.get(self.arn)
+        if algo:  # the key moto generated is RSA 2048 whatever was asked; answer what was asked
+            out["Certificate"]["KeyAlgorithm"] = algo
+        return out
 
     def delete_certificate(self: AWSCertificateManagerBackend, arn: str) -> None:
         if arn in self._certificates and in_use_by(self.account_id, arn):
@@ -155,4 +176,6 @@ def apply() -> None:
     AWSCertificateManagerBackend.get_certificate = get_certificate
     AWSCertificateManagerResponse.describe_certificate = describe_certificate
     AWSCertificateManagerResponse.list_certificates = list_certificates
+    AWSCertificateManagerResponse.request_certificate = request_certificate_response
+    CertBundle.describe = bundle_describe
     AWSCertificateManagerResponse.list_tags_for_certificate = list_tags_for_certificate
