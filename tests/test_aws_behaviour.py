@@ -293,3 +293,30 @@ def test_api_length_limits_are_refused_before_any_call(desired_file, edit, path,
     r = cli("plan")
     assert r.code == 1 and f": {path}: expected at most" in r.output.replace("a stack name short enough", "at most")
     assert r.calls == []
+
+
+def test_cli_saved_plan_applies_after_alarms_change_state(aws_env, cli, desired_file, tmp_path):
+    """"Plan in the PR, apply after merge": alarms changing state in between do not make it stale."""
+    assert cli("apply", "--auto-approve").code == 0
+    desired_file.write_text(desired_file.read_text().replace("threshold = 5\n", "threshold = 6\n"))
+    saved = tmp_path / "plan.json"
+    r = cli("plan", "-o", str(saved))
+    assert r.code == 2, r.output
+    cw = aws_env.client("cloudwatch")
+    cw.set_alarm_state(AlarmName="slurm-factory-high-error-rate", StateValue="ALARM", StateReason="test")
+    cw.set_alarm_state(AlarmName="slurm-factory-low-cache-hit", StateValue="INSUFFICIENT_DATA", StateReason="t")
+    r = cli("apply", str(saved))
+    assert r.code == 0, r.output
+    assert r.mutating == ["cloudwatch:PutMetricAlarm"] or "cloudwatch:PutMetricAlarm" in r.mutating
+    assert cli("plan").code == 0
+
+
+def test_destroy_then_apply_again_from_empty_converges(aws_env, cli):
+    assert cli("apply", "--auto-approve").code == 0
+    r = cli("destroy", "--force")
+    assert r.code == 0, r.output
+    r = cli("apply", "--auto-approve")
+    assert r.code == 0, r.output
+    r = cli("plan")
+    assert r.code == 0 and r.mutating == [], r.output
+    assert cli("drift").code == 0
