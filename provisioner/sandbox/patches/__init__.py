@@ -11,7 +11,8 @@ The modules import moto at their top; this package imports them only inside :fun
 ``import provisioner.sandbox.patches`` imports no moto.
 
 - ``acm``: certificates ISSUED at once (``MOTO_ACM_VALIDATION_WAIT`` unset); a deleted
-  certificate's idempotency token requests a new one.
+  certificate's idempotency token requests a new one; ListCertificates may lag behind
+  RequestCertificate (off unless set).
 - ``cloudfront_distribution``: origins echo S3OriginConfig/OriginAccessControlId; real ARN;
   InProgress -> Deployed; ETag/IfMatch; DistributionNotDisabled; ListDistributions summaries and
   paging; tags only on existing distributions; invalidations ``Completed``.
