@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from botocore.exceptions import ClientError
 
 from provisioner import config, engine
@@ -101,3 +102,116 @@ def test_deleting_a_certificate_that_is_already_gone_is_done(aws_env, desired_fi
     acm.delete_certificate(CertificateArn=arn)
     ctx, _ = _ctx(desired_file)
     AcmCertificate(ctx.desired).delete(ctx, {"arn": arn})  # ResourceNotFoundException without the fix
+
+
+# ---------------------------------------------------------------- IAM: eventual consistency
+
+
+def test_sandbox_iam_is_eventually_consistent(aws_env, monkeypatch):
+    """IAM User Guide, troubleshoot_general.html#troubleshoot_general_eventual-consistency: changes
+    are replicated and "not always immediately visible"; Terraform reads new roles/providers with
+    RetryWhenNewResourceNotFound, waits for GetRole's Arn to stop being the unique id
+    (waitRoleARNIsNotUniqueID) and retries DeleteRole on DeleteConflict."""
+    for k in ("VISIBLE", "ARN", "DELETE_CONFLICT"):
+        monkeypatch.setenv(f"PROVISION_SANDBOX_IAM_{k}_SECONDS", "0.3")
+    iam = aws_env.client("iam")
+    made = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]
+    with pytest.raises(ClientError) as e:
+        iam.get_role(RoleName="r")
+    assert _code(e.value) == "NoSuchEntity"
+    time.sleep(0.32)
+    assert iam.get_role(RoleName="r")["Role"]["Arn"] == made["RoleId"]  # the unique id, not an ARN
+    time.sleep(0.3)
+    assert iam.get_role(RoleName="r")["Role"]["Arn"] == made["Arn"]
+    iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=POLICY)
+    with pytest.raises(ClientError) as e:
+        iam.get_role_policy(RoleName="r", PolicyName="p")
+    assert _code(e.value) == "NoSuchEntity"
+    iam.delete_role_policy(RoleName="r", PolicyName="p")
+    with pytest.raises(ClientError) as e:
+        iam.delete_role(RoleName="r")
+    assert _code(e.value) == "DeleteConflict"
+    time.sleep(0.32)
+    iam.delete_role(RoleName="r")
+
+    arn = iam.create_open_id_connect_provider(Url="https://oidc.example.com", ClientIDList=["a"],
+                                              ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    with pytest.raises(ClientError) as e:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert _code(e.value) == "NoSuchEntity"
+    time.sleep(0.32)
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": arn}]
+
+
+def test_sandbox_deleting_an_unknown_oidc_provider_is_no_such_entity(aws_env):
+    """API_DeleteOpenIDConnectProvider.html, Errors: NoSuchEntity (moto 5.2.1 accepts it)."""
+    with pytest.raises(ClientError) as e:
+        aws_env.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
+    assert _code(e.value) == "NoSuchEntity"
+
+
+def test_apply_from_empty_rides_out_iam_visibility(aws_env, desired_file, monkeypatch):
+    """Without the fix the provider created moments ago is not listed: the read after its create finds
+    nothing, the role's trust policy has no provider ARN, and the apply stops."""
+    monkeypatch.setenv("PROVISION_SANDBOX_IAM_VISIBLE_SECONDS", "0.4")
+    ctx, result = plan_apply(desired_file)
+    for addr in ("iam_oidc_provider.github", "iam_role.github_actions", "iam_user.admin"):
+        assert (addr, "create") in result.done
+    assert_converged(result)
+    assert ctx.outs["iam_oidc_provider.github"]["arn"] == PROVIDER_ARN
+    time.sleep(0.4)
+    assert not fresh_plan(desired_file)[0].has_changes
+
+
+def test_role_arn_output_is_an_arn_right_after_create(aws_env, desired_file, monkeypatch):
+    """GetRole can answer the unique id as Arn right after CreateRole; the role's output (what the
+    GitHub workflow's role-to-assume is set from) must be the ARN CreateRole answered."""
+    monkeypatch.setenv("PROVISION_SANDBOX_IAM_ARN_SECONDS", "5")
+    ctx, result = plan_apply(desired_file)
+    assert ctx.outs["iam_role.github_actions"]["arn"] == f"arn:aws:iam::123456789012:role/{ROLE}"
+    assert_converged(result)
+
+
+def test_destroy_rides_out_delete_conflict_after_the_inline_policy_goes(aws_env, desired_file, monkeypatch):
+    plan_apply(desired_file)
+    monkeypatch.setenv("PROVISION_SANDBOX_IAM_DELETE_CONFLICT_SECONDS", "0.3")
+    result = destroy(desired_file)  # DeleteConflict without the iam_delete_conflict retry
+    assert ("iam_role.github_actions", "delete") in result.done and ("iam_user.admin", "delete") in result.done
+    iam = aws_env.client("iam")
+    assert iam.list_roles()["Roles"] == [] and iam.list_users()["Users"] == []
+
+
+def test_deleting_a_provider_already_gone_is_done(aws_env, desired_file):
+    """Terraform's OIDC provider delete treats NoSuchEntity as done."""
+    from provisioner.reconcilers.iam import OidcProvider
+
+    ctx, _ = _ctx(desired_file)
+    OidcProvider(ctx.desired).delete(ctx, {"arn": PROVIDER_ARN})  # NoSuchEntity without the fix
+
+
+def test_create_role_retries_concurrent_modification(desired_file, monkeypatch):
+    """CreateRole lists ConcurrentModification (IAM API reference, Errors); Terraform's retryCreateRole
+    retries it. The sandbox cannot provoke it (it needs two IAM writers at once), so the path is tested
+    with botocore's Stubber, which checks the requests against the IAM service model."""
+    from botocore.stub import Stubber
+
+    from provisioner.reconcilers.iam import GithubRole
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    ctx, _ = _ctx(desired_file)
+    ctx.outs["iam_oidc_provider.github"] = {"arn": PROVIDER_ARN}
+    ctx.outs["s3_bucket.buildcache"] = {"arn": BUCKET_ARN}
+    role = GithubRole(ctx.desired)
+    desired = role.desired(ctx)
+    stub = Stubber(ctx.client("iam"))
+    stub.add_client_error("create_role", "ConcurrentModification", "Rate exceeded", http_status_code=409)
+    stub.add_response("create_role", {"Role": {
+        "Path": "/", "RoleName": ROLE, "RoleId": "AROAEXAMPLEEXAMPLE01", "Arn": f"arn:aws:iam::123456789012:role/{ROLE}",
+        "CreateDate": "2026-01-01T00:00:00Z"}})
+    stub.add_response("put_role_policy", {}, {"RoleName": ROLE, "PolicyName": ctx.desired.github_role.policy_name,
+                                              "PolicyDocument": json.dumps(desired["policy"], separators=(",", ":"))})
+    with stub:
+        role.create(ctx, desired)
+    stub.assert_no_pending_responses()

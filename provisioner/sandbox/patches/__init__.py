@@ -21,7 +21,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
 - ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
 - ``route53``: ListHostedZonesByName ordering and paging.
-- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
+- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
+  eventual-consistency windows after creates and policy deletes (off unless set).
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
 """
 
