@@ -91,6 +91,10 @@ POLICIES: dict[str, Policy] = {
         # minutes later; Terraform retries ResourceInUseException on delete for 10 minutes).
         Policy("acm_in_use", frozenset({"ResourceInUseException", "CertificateStillInUse"}), max_seconds=900,
                first_wait=5, max_wait=30),
+        # SSM Parameter Store: PutParameter answers TooManyUpdates ("There are concurrent updates for a
+        # resource that supports one update at a time", PutParameter API reference) while another
+        # write to the same parameter is in flight; botocore's standard mode does not retry it.
+        Policy("ssm_concurrent_update", frozenset({"TooManyUpdates"}), max_seconds=30, first_wait=0.2, max_wait=2),
         # SNS/CloudWatch: a topic just created is not yet accepted as an alarm action.
         Policy("cloudwatch_topic_propagation", frozenset({"ValidationError", "InvalidParameterValue"}),
                max_seconds=60, first_wait=2, max_wait=10, message_contains="arn"),

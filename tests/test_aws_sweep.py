@@ -15,8 +15,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from provisioner import config, engine
+from provisioner import config, engine, lock
 from provisioner.aws import Aws, CallRecorder
+from provisioner.errors import ProvisionError
 from provisioner.reconcilers import build
 
 ROLE = "slurm-factory-github-actions"
@@ -215,3 +216,53 @@ def test_create_role_retries_concurrent_modification(desired_file, monkeypatch):
     with stub:
         role.create(ctx, desired)
     stub.assert_no_pending_responses()
+
+
+# ---------------------------------------------------------------- SSM: the apply lock and TooManyUpdates
+
+
+def test_sandbox_put_parameter_too_many_updates(aws_env, monkeypatch):
+    """API_PutParameter.html, Errors: TooManyUpdates, "There are concurrent updates for a resource that
+    supports one update at a time"."""
+    monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
+    ssm = aws_env.client("ssm")
+    ssm.put_parameter(Name="/x/y", Value="1", Type="String")
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name="/x/y", Value="2", Type="String", Overwrite=False)
+    assert _code(e.value) == "TooManyUpdates"
+    time.sleep(0.32)
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name="/x/y", Value="2", Type="String", Overwrite=False)
+    assert _code(e.value) == "ParameterAlreadyExists"
+
+
+def test_lock_contention_during_another_write_is_reported_as_held(aws_env, monkeypatch):
+    """Another run just took the lock: our create-if-absent may meet TooManyUpdates first. Without the
+    fix that is 'taking the apply lock: TooManyUpdates'; with it, the lock is reported as held."""
+    monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
+    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.03")  # ssm_concurrent_update: 30 s bound -> 0.9 s
+    name = lock.name_for("sweep")
+    ours, theirs = Aws(region="us-east-1").client("ssm"), aws_env.client("ssm")
+    for c in (ours, theirs):  # warm both clients so the two writes meet inside the window
+        with pytest.raises(ClientError):
+            c.get_parameter(Name=name)
+    other = {"holder": "ci@elsewhere:1", "host": "elsewhere", "pid": 1, "since": "2026-01-01T00:00:00Z"}
+    theirs.put_parameter(Name=name, Value=json.dumps(other), Type="String")
+    with pytest.raises(lock.LockHeld) as e:
+        lock.Lock(ours, name, "apply").acquire(0)
+    assert "ci@elsewhere:1" in str(e.value)
+
+
+def test_lock_taken_again_right_after_release(aws_env, monkeypatch):
+    monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
+    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.03")
+    ssm = Aws(region="us-east-1").client("ssm")
+    name = lock.name_for("sweep")
+    first = lock.Lock(ssm, name, "apply").acquire(0)
+    first.release()
+    try:
+        second = lock.Lock(ssm, name, "apply").acquire(0)  # TooManyUpdates without the fix
+    except ProvisionError as e:  # pragma: no cover - the failure this test is about
+        pytest.fail(str(e))
+    assert second.held
+    second.release()

@@ -23,6 +23,7 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``route53``: ListHostedZonesByName ordering and paging.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
   eventual-consistency windows after creates and policy deletes (off unless set).
+- ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
 """
 
@@ -50,6 +51,7 @@ def apply() -> None:
             iam,
             route53,
             s3,
+            ssm,
         )
 
         acm.apply_validation_wait()
@@ -60,6 +62,7 @@ def apply() -> None:
         cloudwatch.apply()
         route53.apply()
         iam.apply()
+        ssm.apply()
         cloudfront_policies.apply()
         acm.apply()
         _applied = True
