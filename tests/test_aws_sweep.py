@@ -266,3 +266,42 @@ def test_lock_taken_again_right_after_release(aws_env, monkeypatch):
         pytest.fail(str(e))
     assert second.held
     second.release()
+
+
+# ---------------------------------------------------------------- Route 53: TXT values
+
+
+def test_sandbox_route53_refuses_a_txt_value_that_is_not_quoted(aws_env):
+    """Route 53 Developer Guide, ResourceRecordTypes.html#TXTFormat: TXT strings are enclosed in double
+    quotation marks, 255 characters each; otherwise InvalidChangeBatch (InvalidCharacterString /
+    CharacterStringTooLong)."""
+    r53 = aws_env.client("route53")
+
+    def upsert(value: str) -> None:
+        r53.change_resource_record_sets(HostedZoneId=aws_env.zone_id, ChangeBatch={"Changes": [{
+            "Action": "UPSERT", "ResourceRecordSet": {"Name": "t.vantagecompute.ai", "Type": "TXT", "TTL": 60,
+                                                      "ResourceRecords": [{"Value": value}]}}]})
+
+    for bad, why in (("v=spf1 -all", "InvalidCharacterString"), ('"' + "x" * 256 + '"', "CharacterStringTooLong")):
+        with pytest.raises(ClientError) as e:
+            upsert(bad)
+        assert _code(e.value) == "InvalidChangeBatch" and why in str(e.value)
+    upsert('"v=spf1 -all" "' + "x" * 255 + '"')
+
+
+def test_plain_txt_values_are_quoted_and_split(aws_env, desired_file):
+    long_value = "k=" + "y" * 300
+    text = desired_file.read_text().replace(
+        "# --- CloudFront", '[[dns.records]]\nname = "spf.vantagecompute.ai"\ntype = "TXT"\nttl = 300\n'
+        f'values = ["v=spf1 -all", "{long_value}"]\n\n# --- CloudFront', 1)
+    desired_file.write_text(text)
+    plan_apply(desired_file)  # InvalidChangeBatch without the fix
+    r53 = aws_env.client("route53")
+    sets = r53.list_resource_record_sets(HostedZoneId=aws_env.zone_id, StartRecordName="spf.vantagecompute.ai",
+                                         StartRecordType="TXT", MaxItems="1")["ResourceRecordSets"]
+    values = sorted(r["Value"] for r in sets[0]["ResourceRecords"])
+    assert values == sorted(['"v=spf1 -all"', f'"{long_value[:255]}" "{long_value[255:]}"'])
+    assert not fresh_plan(desired_file)[0].has_changes
+    # The same record written quoted is the same record.
+    desired_file.write_text(text.replace('"v=spf1 -all"', '"\\"v=spf1 -all\\""'))
+    assert not fresh_plan(desired_file)[0].has_changes

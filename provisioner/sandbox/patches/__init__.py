@@ -20,7 +20,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
 - ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
 - ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
-- ``route53``: ListHostedZonesByName ordering and paging.
+- ``route53``: ListHostedZonesByName ordering and paging; TXT values must be quoted strings of at
+  most 255 characters.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
   eventual-consistency windows after creates and policy deletes (off unless set).
 - ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight.
