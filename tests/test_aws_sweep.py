@@ -268,6 +268,47 @@ def test_lock_taken_again_right_after_release(aws_env, monkeypatch):
     second.release()
 
 
+# ---------------------------------------------------------------- CloudWatch: PutMetricAlarm on new and existing alarms
+
+
+def test_sandbox_put_metric_alarm_state_and_tags(aws_env):
+    """API_PutMetricAlarm.html: a new alarm is INSUFFICIENT_DATA at once; an update leaves the state
+    unchanged and ignores Tags ("To change the tags of an existing alarm, use TagResource")."""
+    cw = aws_env.client("cloudwatch")
+    kw = dict(AlarmName="a", Namespace="AWS/CloudFront", MetricName="5xxErrorRate", Statistic="Average", Period=300,
+              EvaluationPeriods=1, Threshold=5.0, ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_alarm(**kw, Tags=[{"Key": "k", "Value": "1"}])
+    alarm = cw.describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA"
+    cw.set_alarm_state(AlarmName="a", StateValue="ALARM", StateReason="test")
+    cw.put_metric_alarm(**dict(kw, Threshold=7.0), Tags=[{"Key": "k", "Value": "2"}, {"Key": "new", "Value": "x"}])
+    alarm = cw.describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM" and alarm["Threshold"] == 7.0
+    assert cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [{"Key": "k", "Value": "1"}]
+
+
+def test_alarm_tags_and_definition_repaired_together(aws_env, desired_file):
+    """A tag and a threshold changed by hand: one PutMetricAlarm (whose Tags AWS ignores on an existing
+    alarm) and one TagResource; without the TagResource the tags never converge."""
+    ctx, _ = plan_apply(desired_file)
+    assert ctx.outs[f"cloudwatch_alarm.{ALARM}"]["state"] == "INSUFFICIENT_DATA"
+    cw = aws_env.client("cloudwatch")
+    alarm = cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
+    cw.tag_resource(ResourceARN=alarm["AlarmArn"], Tags=[{"Key": "Project", "Value": "someone-else"}])
+    cw.put_metric_alarm(**{k: alarm[k] for k in ("AlarmName", "Namespace", "MetricName", "Statistic", "Period",
+                                                 "EvaluationPeriods", "ComparisonOperator", "Dimensions",
+                                                 "AlarmActions", "OKActions")}, Threshold=50.0)
+    p, _ = fresh_plan(desired_file)
+    change = next(c for c in p.changes if c.address == f"cloudwatch_alarm.{ALARM}")
+    assert {"threshold", "tags"} <= {f.path.split(".")[0] for f in change.fields}
+    with CallRecorder() as rec:
+        _ctx2, result = plan_apply(desired_file)
+    assert_converged(result)
+    assert sorted(c for c in rec.names(mutating_only=True) if c.startswith("cloudwatch:")) == [
+        "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"]
+    assert not fresh_plan(desired_file)[0].has_changes
+
+
 # ---------------------------------------------------------------- Route 53: TXT values
 
 

@@ -19,7 +19,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``cloudfront_access``: the origin access identity API; OAC config, ETag, in-use and unique names.
 - ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
 - ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
-- ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
+- ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken; PutMetricAlarm starts new alarms
+  INSUFFICIENT_DATA, keeps an updated alarm's state and ignores its Tags.
 - ``route53``: ListHostedZonesByName ordering and paging; TXT values must be quoted strings of at
   most 255 characters.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
