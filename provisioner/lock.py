@@ -6,8 +6,10 @@
 Where: an SSM Parameter Store parameter ``/provision/<stack>/apply-lock`` in the stack's region.
 
 - acquire: ``PutParameter(Overwrite=False)``, an atomic create-if-absent; ``ParameterAlreadyExists``
-  means another run holds it. The value is JSON: ``{"holder": "user@host:pid", "since": ISO time,
-  "command": "apply", "id": <random>}``; the message of a refused run names the holder and since when.
+  means another run holds it; ``TooManyUpdates`` (another run's write of it is in flight) is retried
+  briefly (``retry.ssm_concurrent_update``), after which the answer is one of those two. The value
+  is JSON: ``{"holder": "user@host:pid", "since": ISO time, "command": "apply", "id": <random>}``;
+  the message of a refused run names the holder and since when.
 - release: ``GetParameter``, and ``DeleteParameter`` only if the value is still ours (the lock may
   have been broken and taken by another run meanwhile: then it is left alone, with a warning).
 - wait: ``--lock-timeout SECONDS`` retries the create until then (default 0: fail at once).
@@ -51,6 +53,7 @@ from typing import Any, Iterator
 
 import structlog
 
+from . import retry
 from .aws import error_code
 from .errors import ProvisionError
 
@@ -140,9 +143,14 @@ class Lock:
         self.broke: dict | None = None  # the stale holder we broke, if any
 
     def _try(self) -> bool:
-        try:
+        def put() -> None:
             self.client.put_parameter(Name=self.name, Value=self.value, Type="String", Overwrite=False,
                                       Description="provision: apply lock (deleted when the run ends)")
+
+        try:
+            # TooManyUpdates: another run's write of the lock is in flight (PutParameter API reference;
+            # botocore does not retry it). Try again shortly: the answer is then taken or free.
+            retry.call("ssm_concurrent_update", put)
         except Exception as e:  # noqa: BLE001
             if error_code(e) == "ParameterAlreadyExists":
                 return False

@@ -45,8 +45,22 @@ POLICIES: dict[str, Policy] = {
     p.name: p
     for p in [
         # A role/OIDC provider just created is not yet visible to policy validation or other readers.
-        Policy("iam_propagation", frozenset({"MalformedPolicyDocument", "NoSuchEntity", "InvalidParameterValue"}),
+        # ConcurrentModification: IAM refuses a write while another change to the account's IAM data
+        # is being applied (CreateRole et al. list it; Terraform's role.go retries CreateRole on it).
+        Policy("iam_propagation", frozenset({"MalformedPolicyDocument", "NoSuchEntity", "InvalidParameterValue",
+                                             "ConcurrentModification"}),
                max_seconds=120, first_wait=2),
+        # IAM: a role/user/OIDC provider we created moments ago is not yet visible to Get* (IAM is
+        # eventually consistent: IAM User Guide, troubleshoot_general.html#troubleshoot_general_eventual-consistency;
+        # Terraform reads a new role/provider with RetryWhenNewResourceNotFound for 2 minutes).
+        # Only used for things this run created: for anything else NoSuchEntity means "absent".
+        Policy("iam_new_entity_visible", frozenset({"NoSuchEntity", "EntityNotVisibleYet"}), max_seconds=120,
+               first_wait=1, max_wait=10),
+        # IAM: DeleteRole/DeleteUser right after their inline policies were deleted can still answer
+        # DeleteConflict until that deletion propagates (Terraform's role.go deleteRole retries
+        # DeleteConflictException for 2 minutes).
+        Policy("iam_delete_conflict", frozenset({"DeleteConflict", "ConcurrentModification"}), max_seconds=120,
+               first_wait=1, max_wait=10),
         # S3: a bucket policy naming a principal created moments ago (an OAI, a role) is refused with
         # MalformedPolicy "Invalid principal in policy" until it propagates (Terraform's
         # bucket_policy.go retries the same for 2 minutes).
@@ -77,6 +91,10 @@ POLICIES: dict[str, Policy] = {
         # minutes later; Terraform retries ResourceInUseException on delete for 10 minutes).
         Policy("acm_in_use", frozenset({"ResourceInUseException", "CertificateStillInUse"}), max_seconds=900,
                first_wait=5, max_wait=30),
+        # SSM Parameter Store: PutParameter answers TooManyUpdates ("There are concurrent updates for a
+        # resource that supports one update at a time", PutParameter API reference) while another
+        # write to the same parameter is in flight; botocore's standard mode does not retry it.
+        Policy("ssm_concurrent_update", frozenset({"TooManyUpdates"}), max_seconds=30, first_wait=0.2, max_wait=2),
         # SNS/CloudWatch: a topic just created is not yet accepted as an alarm action.
         Policy("cloudwatch_topic_propagation", frozenset({"ValidationError", "InvalidParameterValue"}),
                max_seconds=60, first_wait=2, max_wait=10, message_contains="arn"),

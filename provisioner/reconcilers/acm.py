@@ -19,6 +19,7 @@ issued; create = the ``certificate_validated`` waiter (bounded, with progress), 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from typing import Any, Callable
@@ -106,6 +107,10 @@ class AcmCertificate(Resource):
         self.spec = desired.certificate
         self.stack = desired.stack.name
         self.zone = desired.dns.zone
+        # ARNs RequestCertificate answered in this run. ListCertificates is an index that may not show a
+        # certificate requested moments ago (docs/aws-behaviour.md); the read after a request uses the
+        # ARN it answered, as Terraform's certificate.go does, rather than trusting the list.
+        self._requested: list[str] = []
 
     # -- desired / live ------------------------------------------------------------------------
     def _sans(self, domain: str, sans: Any) -> list[str]:
@@ -138,20 +143,40 @@ class AcmCertificate(Resource):
 
     def _candidates(self, ctx: Context, domain_match: Callable[[str], bool]) -> list[dict]:
         """Certificate summaries (newest first, ISSUED before pending) whose domain matches."""
-        acm = acm_client(ctx)
-        summaries = ctx.memo("acm_list", lambda: [
-            s for page in acm.get_paginator("list_certificates").paginate(
-                CertificateStatuses=LIVE_STATUSES, Includes={"keyTypes": KEY_TYPES})
-            for s in page.get("CertificateSummaryList", [])
-        ])
+        summaries = ctx.memo("acm_list", lambda: self._list(ctx))
         found = [s for s in summaries if domain_match(s.get("DomainName", "").lower().rstrip("."))]
         found.sort(key=lambda s: str(s.get("CreatedAt") or ""), reverse=True)
         found.sort(key=lambda s: s.get("Status") != "ISSUED")  # stable: ISSUED first, newest first
         return found
 
+    def _list(self, ctx: Context) -> list[dict]:
+        """ListCertificates (every key type, live statuses), plus what this run requested and the list
+        does not show yet (described by the ARN RequestCertificate answered)."""
+        acm = acm_client(ctx)
+        out = [s for page in acm.get_paginator("list_certificates").paginate(
+            CertificateStatuses=LIVE_STATUSES, Includes={"keyTypes": KEY_TYPES})
+            for s in page.get("CertificateSummaryList", [])]
+        listed = {s.get("CertificateArn") for s in out}
+        for arn in [a for a in self._requested if a not in listed]:
+            try:
+                cert = retry.call("acm_records_pending", functools.partial(describe, ctx, arn))
+            except ClientError as e:
+                if error_code(e) != "ResourceNotFoundException":
+                    raise
+                continue  # deleted since
+            if cert.get("Status") in LIVE_STATUSES:
+                out.append({k: cert.get(k) for k in ("CertificateArn", "DomainName", "Status", "CreatedAt")})
+        return out
+
+    def _cert_tags(self, ctx: Context, arn: str) -> dict[str, str]:
+        def get() -> dict[str, str]:
+            return _tags(acm_client(ctx).list_tags_for_certificate(CertificateArn=arn).get("Tags"))
+
+        # A certificate requested moments ago may answer ResourceNotFoundException for a while.
+        return retry.call("acm_records_pending", get) if arn in self._requested else get()
+
     def _find(self, ctx: Context) -> tuple[dict, dict] | None:
         """Our certificate: the one matching the desired fields if several are ours."""
-        acm = acm_client(ctx)
         want = self.desired(ctx)
         fallback = None
         for pass_ in ("domain", "zone"):
@@ -164,7 +189,7 @@ class AcmCertificate(Resource):
             for s in cands:
                 arn = s["CertificateArn"]
                 try:
-                    tags = _tags(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
+                    tags = self._cert_tags(ctx, arn)
                 except ClientError as e:
                     if error_code(e) == "ResourceNotFoundException":
                         continue
@@ -233,6 +258,8 @@ class AcmCertificate(Resource):
         if sans:
             kwargs["SubjectAlternativeNames"] = [domain, *sans]
         arn = acm.request_certificate(**kwargs)["CertificateArn"]
+        if arn not in self._requested:
+            self._requested.append(arn)
         self._wait_for_records(ctx, arn)
         return arn
 
@@ -262,7 +289,12 @@ class AcmCertificate(Resource):
         start = time.monotonic()
 
         def attempt() -> None:
-            in_use = acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy") or []
+            try:
+                in_use = acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy") or []
+            except ClientError as e:
+                if error_code(e) == "ResourceNotFoundException":
+                    return  # deleted meanwhile: done (Terraform's delete treats it the same)
+                raise
             alive = [u for u in in_use if not _distribution_gone(ctx, u)]
             if alive:
                 raise PreconditionError(f"ACM certificate {arn} is still used by {', '.join(alive)}; not deleted "

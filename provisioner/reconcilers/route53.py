@@ -10,7 +10,8 @@
 
 Reads are batched: one ``list_resource_record_sets`` pagination over the zone, memoised and shared
 by every record resource. Names are normalised (lowercase, trailing dot, ``\\052`` -> ``*``), alias
-targets get a trailing dot, alias TTLs are ignored, plain values compare as a sorted list.
+targets get a trailing dot, alias TTLs are ignored, TXT values are quoted strings (``txt_value``),
+plain values compare as a sorted list.
 Changes are UPSERTs (never CREATE: AWS refuses a CREATE of an existing record) in one change batch
 per resource, retried on ``PriorRequestNotComplete``, then waited on until INSYNC. Destroy deletes
 only the validation and alias records, with their exact current values.
@@ -51,9 +52,25 @@ def _show(name: str) -> str:
     return name.rstrip(".")
 
 
+TXT_STRING_MAX = 255  # characters in one TXT character-string (Route 53 / RFC 1035)
+
+
+def txt_value(value: str) -> str:
+    """A TXT/SPF value the way Route 53 stores it: one or more double-quoted strings of at most 255
+    characters ("Value should be enclosed in quotation marks" otherwise; docs/aws-behaviour.md).
+    A value already quoted is taken as written; plain text is quoted (``\\`` and ``"`` escaped) and
+    split into 255-character strings, so ``v=spf1 -all`` and ``"v=spf1 -all"`` are the same record."""
+    if value.lstrip().startswith('"'):
+        return value.strip()
+    chunks = [value[i:i + TXT_STRING_MAX] for i in range(0, len(value), TXT_STRING_MAX)] or [""]
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+
+
 def _norm_value(rtype: str, value: str) -> str:
     if rtype in ("CNAME", "NS"):
         return fqdn(value)
+    if rtype in ("TXT", "SPF"):
+        return txt_value(value)
     if rtype in ("A", "AAAA"):
         try:
             return str(ipaddress.ip_address(value))

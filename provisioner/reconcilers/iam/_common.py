@@ -8,6 +8,7 @@ from typing import Any, Callable, TypeVar
 from botocore.exceptions import ClientError
 
 from ... import policy as pol
+from ... import retry
 from ...aws import error_code
 from ...model import FieldChange, diff_fields, has_unknown
 
@@ -36,6 +37,20 @@ def _missing(fn: Callable[[], T], *codes: str) -> T | None:
         if error_code(e) in (codes or ("NoSuchEntity",)):
             return None
         raise
+
+
+def _read_new(fn: Callable[[], T], *, new: bool) -> T | None:
+    """Like ``_missing``, but for an entity this run created (or wrote) moments ago ``NoSuchEntity`` is
+    IAM catching up, not absence: IAM is eventually consistent (IAM User Guide, "Changes that I make
+    are not always immediately visible"), and Terraform reads a new role/provider the same way
+    (``RetryWhenNewResourceNotFound``, 2 minutes). Bounded by the ``iam_new_entity_visible`` policy."""
+    if new:
+        return retry.call("iam_new_entity_visible", fn)
+    return _missing(fn)
+
+
+def _is_arn(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("arn:")
 
 
 def _doc(value: Any) -> Any:

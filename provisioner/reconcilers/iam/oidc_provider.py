@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource, diff_fields
-from ._common import PROVIDER, ROLE, _missing, _tag_list, _tags
+from ._common import PROVIDER, ROLE, _missing, _read_new, _tag_list, _tags
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -23,6 +24,10 @@ class OidcProvider(Resource):
 
     def __init__(self, desired: DesiredState) -> None:
         self.spec = desired.github_oidc
+        # The ARN CreateOpenIDConnectProvider answered in this run: ListOpenIDConnectProviders (and
+        # GetOpenIDConnectProvider) may not show a provider created moments ago (IAM is eventually
+        # consistent); Terraform keeps the create's ARN and never lists. Reads use it when the list lags.
+        self._created_arn: str | None = None
 
     def desired(self, ctx: Context) -> dict:
         d: dict[str, Any] = {
@@ -45,14 +50,15 @@ class OidcProvider(Resource):
         for arn in ctx.memo(("iam", "oidc_providers"), list_all):
             if arn.split(":oidc-provider/", 1)[-1].rstrip("/").lower() == want:
                 return arn
-        return None
+        return self._created_arn  # created by this run, not listed yet (or None)
 
     def read(self, ctx: Context) -> dict | None:
         arn = self._find_arn(ctx)
         if arn is None:
             return None
         iam = ctx.client("iam")
-        got = _missing(lambda: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn))
+        got = _read_new(lambda: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn),
+                        new=arn == self._created_arn)
         if got is None:  # deleted between list and get
             return None
         tags = _tags(got.get("Tags"))
@@ -84,7 +90,8 @@ class OidcProvider(Resource):
         if desired.get("thumbprints"):
             kwargs["ThumbprintList"] = list(desired["thumbprints"])
         try:
-            iam.create_open_id_connect_provider(**kwargs)
+            made = retry.call("iam_propagation", lambda: iam.create_open_id_connect_provider(**kwargs))
+            self._created_arn = made["OpenIDConnectProviderArn"]
         except ClientError as e:
             if error_code(e) != "EntityAlreadyExists":
                 raise
@@ -147,7 +154,9 @@ class OidcProvider(Resource):
         if others:
             raise PreconditionError(
                 f"OIDC provider {live['arn']} is trusted by other roles ({', '.join(sorted(others))}); not deleted")
-        ctx.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=live["arn"])
+        self._created_arn = None  # gone: a later read must see it absent, not wait for it
+        # NoSuchEntity: deleted meanwhile, done (Terraform's delete treats it the same).
+        _missing(lambda: ctx.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=live["arn"]))
 
 
 def _unquote(text: str) -> str:

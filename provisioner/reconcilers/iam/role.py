@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -11,7 +12,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
-from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
+from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _is_arn, _missing, _read_new, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -45,6 +46,10 @@ class GithubRole(Resource):
 
     def __init__(self, desired: DesiredState) -> None:
         self.spec = desired.github_role
+        # What this run created: the role's ARN (CreateRole's answer) and whether the inline policy was
+        # written; reads right after are retried while IAM does not show them yet (_read_new).
+        self._created_arn: str | None = None
+        self._policy_written = False
 
     def desired(self, ctx: Context) -> dict:
         s = self.spec
@@ -59,13 +64,17 @@ class GithubRole(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         iam = ctx.client("iam")
-        got = _missing(lambda: iam.get_role(RoleName=self.spec.name))
+        got = _read_new(lambda: iam.get_role(RoleName=self.spec.name), new=self._created_arn is not None)
         if got is None:
             return None
         role = got["Role"]
-        inline = _missing(lambda: iam.get_role_policy(RoleName=self.spec.name, PolicyName=self.spec.policy_name))
+        inline = _read_new(lambda: iam.get_role_policy(RoleName=self.spec.name, PolicyName=self.spec.policy_name),
+                           new=self._policy_written)
+        # Right after CreateRole, GetRole can answer the role's unique id (AROA...) as its Arn
+        # (Terraform's role.go waitRoleARNIsNotUniqueID): keep the ARN CreateRole answered.
+        arn = role["Arn"] if _is_arn(role.get("Arn")) or not self._created_arn else self._created_arn
         return {
-            "arn": role["Arn"],
+            "arn": arn,
             "path": role.get("Path", "/"),
             "description": role.get("Description", ""),
             "max_session_duration": role.get("MaxSessionDuration", 3600),
@@ -93,7 +102,8 @@ class GithubRole(Resource):
             kwargs["Description"] = desired["description"]
         try:
             # Right after the provider is created IAM may not resolve it yet ("Invalid principal").
-            retry.call("iam_propagation", lambda: iam.create_role(**kwargs))
+            made = retry.call("iam_propagation", lambda: iam.create_role(**kwargs))
+            self._created_arn = made["Role"]["Arn"]
         except ClientError as e:
             # created meanwhile (a crashed or concurrent run): converge it
             if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
@@ -106,6 +116,7 @@ class GithubRole(Resource):
         body = _dumps(desired["policy"])
         retry.call("iam_propagation", lambda: iam.put_role_policy(
             RoleName=self.spec.name, PolicyName=self.spec.policy_name, PolicyDocument=body))
+        self._policy_written = True
 
     def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         iam = ctx.client("iam")
@@ -134,6 +145,7 @@ class GithubRole(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")
         name = self.spec.name
+        self._created_arn, self._policy_written = None, False  # a later read must see it absent
         attached = [p["PolicyArn"] for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
                     for p in page.get("AttachedPolicies", [])]
         profiles = [p["InstanceProfileName"] for page in
@@ -148,5 +160,7 @@ class GithubRole(Resource):
         inline = [p for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
                   for p in page.get("PolicyNames", [])]
         for pname in inline:  # IAM refuses to delete a role that still has inline policies
-            iam.delete_role_policy(RoleName=name, PolicyName=pname)
-        iam.delete_role(RoleName=name)
+            _missing(functools.partial(iam.delete_role_policy, RoleName=name, PolicyName=pname))
+        # DeleteConflict right after the policies went is IAM catching up (Terraform's deleteRole
+        # retries it); NoSuchEntity means it is gone already: done.
+        _missing(lambda: retry.call("iam_delete_conflict", lambda: iam.delete_role(RoleName=name)))

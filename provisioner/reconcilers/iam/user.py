@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -11,7 +12,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
-from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
+from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _read_new, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -25,6 +26,8 @@ class AdminUser(Resource):
 
     def __init__(self, desired: DesiredState) -> None:
         self.spec = desired.admin_user
+        self._created = False  # this run created the user / wrote its policy: reads retry IAM's lag
+        self._policy_written = False
 
     def desired(self, ctx: Context) -> dict:
         return {
@@ -35,11 +38,12 @@ class AdminUser(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         iam = ctx.client("iam")
-        got = _missing(lambda: iam.get_user(UserName=self.spec.name))
+        got = _read_new(lambda: iam.get_user(UserName=self.spec.name), new=self._created)
         if got is None:
             return None
         user = got["User"]
-        inline = _missing(lambda: iam.get_user_policy(UserName=self.spec.name, PolicyName=self.spec.policy_name))
+        inline = _read_new(lambda: iam.get_user_policy(UserName=self.spec.name, PolicyName=self.spec.policy_name),
+                           new=self._policy_written)
         return {
             "arn": user["Arn"],
             "path": user.get("Path", "/"),
@@ -56,11 +60,13 @@ class AdminUser(Resource):
     def create(self, ctx: Context, desired: dict) -> None:
         iam = ctx.client("iam")
         try:
-            iam.create_user(UserName=self.spec.name, Path=desired["path"], Tags=_tag_list(desired["tags"]))
+            retry.call("iam_propagation", lambda: iam.create_user(
+                UserName=self.spec.name, Path=desired["path"], Tags=_tag_list(desired["tags"])))
         except ClientError as e:
             if error_code(e) != "EntityAlreadyExists" or not self.converge_existing(ctx, desired):
                 raise
             return
+        self._created = True
         # No access key, login profile or other credential is ever created here.
         self._put_policy(ctx, desired)
 
@@ -69,6 +75,7 @@ class AdminUser(Resource):
         body = _dumps(desired["policy"])
         retry.call("iam_propagation", lambda: iam.put_user_policy(
             UserName=self.spec.name, PolicyName=self.spec.policy_name, PolicyDocument=body))
+        self._policy_written = True
 
     def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         iam = ctx.client("iam")
@@ -86,6 +93,7 @@ class AdminUser(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")
         name = self.spec.name
+        self._created = self._policy_written = False  # a later read must see it absent
         # Credentials and memberships are someone's: refuse rather than delete them (counts only,
         # never ids or secrets).
         blockers = []
@@ -106,5 +114,6 @@ class AdminUser(Resource):
                 "remove them first (nothing was deleted)")
         for page in iam.get_paginator("list_user_policies").paginate(UserName=name):
             for pname in page.get("PolicyNames", []):
-                iam.delete_user_policy(UserName=name, PolicyName=pname)
-        iam.delete_user(UserName=name)
+                _missing(functools.partial(iam.delete_user_policy, UserName=name, PolicyName=pname))
+        # As for the role: DeleteConflict right after the policies went is IAM catching up; gone is done.
+        _missing(lambda: retry.call("iam_delete_conflict", lambda: iam.delete_user(UserName=name)))

@@ -11,16 +11,21 @@ The modules import moto at their top; this package imports them only inside :fun
 ``import provisioner.sandbox.patches`` imports no moto.
 
 - ``acm``: certificates ISSUED at once (``MOTO_ACM_VALIDATION_WAIT`` unset); a deleted
-  certificate's idempotency token requests a new one.
+  certificate's idempotency token requests a new one; ListCertificates may lag behind
+  RequestCertificate (off unless set).
 - ``cloudfront_distribution``: origins echo S3OriginConfig/OriginAccessControlId; real ARN;
   InProgress -> Deployed; ETag/IfMatch; DistributionNotDisabled; ListDistributions summaries and
   paging; tags only on existing distributions; invalidations ``Completed``.
 - ``cloudfront_access``: the origin access identity API; OAC config, ETag, in-use and unique names.
 - ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
 - ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
-- ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
-- ``route53``: ListHostedZonesByName ordering and paging.
-- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
+- ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken; PutMetricAlarm starts new alarms
+  INSUFFICIENT_DATA, keeps an updated alarm's state and ignores its Tags.
+- ``route53``: ListHostedZonesByName ordering and paging; TXT values must be quoted strings of at
+  most 255 characters.
+- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
+  eventual-consistency windows after creates and policy deletes (off unless set).
+- ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
 """
 
@@ -48,6 +53,7 @@ def apply() -> None:
             iam,
             route53,
             s3,
+            ssm,
         )
 
         acm.apply_validation_wait()
@@ -58,6 +64,7 @@ def apply() -> None:
         cloudwatch.apply()
         route53.apply()
         iam.apply()
+        ssm.apply()
         cloudfront_policies.apply()
         acm.apply()
         _applied = True

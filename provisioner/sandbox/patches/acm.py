@@ -16,6 +16,12 @@
   ``ResourceNotFoundException`` for a while (API_DescribeCertificate.html: "If you have just created
   a certificate using the RequestCertificate action, there is a delay of several seconds before you
   can retrieve information about it"). Window: ``PROVISION_SANDBOX_ACM_VISIBLE_SECONDS`` (0.3 s).
+- ``ListCertificates`` is an index: a certificate requested moments ago may not be listed yet, even
+  once ``DescribeCertificate`` answers for it (the same "delay of several seconds before you can
+  retrieve information about" a new certificate; Terraform's ``certificate.go`` never lists after a
+  request, it keeps the ARN ``RequestCertificate`` answered). Window:
+  ``PROVISION_SANDBOX_ACM_LIST_SECONDS`` (0 s: off unless a test asks, since a list that hides a
+  certificate for longer than describe does changes what a plan right after a request sees).
 - ``InUseBy`` lists the CloudFront distributions whose viewer certificate it is, and keeps listing a
   deleted distribution for a while (the reference clears minutes later on AWS; Terraform's
   ``certificate.go`` retries ``ResourceInUseException`` on delete for that reason). Window:
@@ -166,6 +172,13 @@ def apply() -> None:
 
     def list_certificates(self: AWSCertificateManagerResponse) -> str:
         data = json.loads(original_list(self))
+        lag = _seconds("PROVISION_SANDBOX_ACM_LIST_SECONDS", 0.0)
+        if lag:
+            now = time.monotonic()
+            with _lock:
+                hidden = {a for a, t in _requested.items() if now - t < lag}
+            data["CertificateSummaryList"] = [s for s in data.get("CertificateSummaryList", [])
+                                              if s.get("CertificateArn") not in hidden]
         for summary in data.get("CertificateSummaryList", []):
             if summary.get("KeyAlgorithm"):
                 summary["KeyAlgorithm"] = hyphenated(summary["KeyAlgorithm"])

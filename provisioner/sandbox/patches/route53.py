@@ -1,10 +1,19 @@
-"""Route 53 ListHostedZonesByName ordering and paging as AWS has it.
+"""Route 53 as AWS has it: ListHostedZonesByName ordering and paging, TXT record values.
 
-AWS behaviour reproduced (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html):
-zones sorted by name with labels reversed (com.example.www), then by id; the list starts at
-``DNSName`` (and ``HostedZoneId``, which needs a ``DNSName``: ``InvalidInput`` otherwise) and
-includes every zone after it, ``MaxItems`` (default 100) at a time, with ``IsTruncated`` /
-``NextDNSName`` / ``NextHostedZoneId``.
+AWS behaviour reproduced:
+
+- https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html: zones
+  sorted by name with labels reversed (com.example.www), then by id; the list starts at ``DNSName``
+  (and ``HostedZoneId``, which needs a ``DNSName``: ``InvalidInput`` otherwise) and includes every
+  zone after it, ``MaxItems`` (default 100) at a time, with ``IsTruncated`` / ``NextDNSName`` /
+  ``NextHostedZoneId``.
+- https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#TXTFormat: "A
+  TXT record contains one or more strings that are enclosed in double quotation marks"; each string
+  is at most 255 characters. ChangeResourceRecordSets refuses anything else with
+  ``InvalidChangeBatch`` "Invalid Resource Record: FATAL problem: InvalidCharacterString (Value
+  should be enclosed in quotation marks)" or "CharacterStringTooLong (Value is too long)" (the
+  messages users report, e.g. rusoto issue #1046, boto3 issue #1462; Terraform's route53 code quotes
+  TXT/SPF values itself for this reason). moto stores any value.
 """
 
 from __future__ import annotations
@@ -12,8 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.route53 import models as r53_models
 from moto.route53 import responses as r53_responses
-from moto.route53.exceptions import InvalidInput
+from moto.route53.exceptions import InvalidInput, Route53ClientError
 
 from ._common import int_param
 
@@ -22,8 +32,62 @@ def reversed_labels(name: str) -> str:
     return ".".join(reversed(name.rstrip(".").lower().split(".")))
 
 
+def txt_problem(value: str) -> str | None:
+    """Why Route 53 refuses a TXT/SPF value (None: it accepts it): quoted strings of <= 255 characters."""
+    i, n = 0, len(value)
+    seen = False
+    while i < n:
+        if value[i].isspace():
+            i += 1
+            continue
+        if value[i] != '"':
+            return "InvalidCharacterString (Value should be enclosed in quotation marks)"
+        i += 1
+        length = 0
+        while i < n and value[i] != '"':
+            i += 2 if value[i] == "\\" else 1
+            length += 1
+        if i >= n:
+            return "InvalidCharacterString (Value should be enclosed in quotation marks)"
+        i += 1
+        seen = True
+        if length > 255:
+            return "CharacterStringTooLong (Value is too long)"
+    return None if seen else "InvalidCharacterString (Value should be enclosed in quotation marks)"
+
+
+def _values(rrset: dict[str, Any]) -> list[str]:
+    rrs = rrset.get("ResourceRecords") or []
+    if isinstance(rrs, dict):
+        rrs = rrs.get("ResourceRecord") or []
+    if isinstance(rrs, dict):
+        rrs = [rrs]
+    return [r.get("Value", "") if isinstance(r, dict) else str(r) for r in rrs]
+
+
+def _apply_txt() -> None:
+    """ChangeResourceRecordSets refuses TXT/SPF values that are not quoted strings of <= 255 characters."""
+    Backend = r53_models.Route53Backend
+    orig = Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> Any:
+        for change in change_list:
+            rrset = change.get("ResourceRecordSet") or {}
+            if change.get("Action") == "DELETE" or rrset.get("Type") not in ("TXT", "SPF"):
+                continue
+            for v in _values(rrset):
+                problem = txt_problem(v)
+                if problem:
+                    raise Route53ClientError(
+                        "InvalidChangeBatch", f"[Invalid Resource Record: 'FATAL problem: {problem} encountered with '{v}'']")
+        return orig(self, zoneid, change_list)
+
+    Backend.change_resource_record_sets = change_resource_record_sets
+
+
 def apply() -> None:
-    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*."""
+    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*; TXT values."""
+    _apply_txt()
     Response = r53_responses.Route53
 
     # AWS: zones sorted by name with labels reversed (com.example.www), then by id; the list
