@@ -22,6 +22,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``route53``: ListHostedZonesByName ordering and paging.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``iam_authz`` (+ ``iam_authz_context``): IAM enforcement, when switched on, evaluates resources,
+  conditions and action names as AWS does (``provisioner.sandbox.iam_enforcement()``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def apply() -> None:
             cloudfront_policies,
             cloudwatch,
             iam,
+            iam_authz,
             route53,
             s3,
         )
@@ -59,5 +62,6 @@ def apply() -> None:
         route53.apply()
         iam.apply()
         cloudfront_policies.apply()
+        iam_authz.apply()
         acm.apply()
         _applied = True
