@@ -117,7 +117,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
-    "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
+    "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
     "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
 })
