@@ -9,6 +9,7 @@ last test runs the real full stack through the CLI when cloudfront.py exists.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path

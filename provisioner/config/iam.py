@@ -11,7 +11,7 @@ from .base import Section, bad
 
 IAM_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 IAM_PATH_RE = re.compile(r"^/([\x21-\x7e]{0,510}/)?$")
-ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 SUBJECT_RE = re.compile(r"^repo:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+):(.+)$")
 _POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
