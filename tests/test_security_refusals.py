@@ -117,7 +117,7 @@ RISKY = [
     ("seed sub, not accepted", [UNACCEPT], "GHA-OIDC-ANY-REF", "github_role.subjects[0]"),
     ("pull_request subject", [UNACCEPT, subjects("repo:vantagecompute/slurm-factory:pull_request")],
      "GHA-OIDC-PULL-REQUEST", "github_role.subjects[0]"),
-    ("any ref of a second declared owner", [(SUB, 'subjects = ["repo:vantagecompute/slurm-factory:*", '
+    ("any ref of a second declared owner", [UNACCEPT, (SUB, 'subjects = ["repo:vantagecompute/slurm-factory:*", '
                                                   '"repo:partner/cache:*"]\nowners = ["vantagecompute", "partner"]')],
      "GHA-OIDC-ANY-REF", "github_role.subjects[1]"),
     ("TLS not required", ("require_tls = true                     # bucket policy", "require_tls = false # x"),
