@@ -119,7 +119,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
-    "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
+    "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
     "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
 })
@@ -127,37 +127,9 @@ APPLY: frozenset[str] = frozenset({
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace
 PUBLISH_METRIC = "cloudwatch:PutMetricData"
 
-#: object-level S3 actions (Resource arn:aws:s3:::bucket/*); other s3 actions are bucket-level
-_S3_OBJECT = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"}
-_S3_ACCOUNT = {"s3:ListAllMyBuckets"}
-
-
 def policy_document(desired: Any, mode: str) -> dict:
-    """The IAM policy (identity-based) to run provision in ``mode`` ("read-only" or "apply")."""
-    from .ops import METRIC_NAMESPACE
+    """The IAM policy (identity-based) to run provision in ``mode`` ("read-only" or "apply"), scoped to the
+    ARNs the desired state implies (``provisioner/operator_policy.py``)."""
+    from .operator_policy import policy_document as scoped
 
-    actions = set(READ_ONLY) | (set(APPLY) if mode == "apply" else set())
-    buckets = sorted({desired.buildcache.name, desired.logs.name})
-    s3_bucket = sorted(a for a in actions if a.startswith("s3:") and a not in _S3_OBJECT | _S3_ACCOUNT)
-    s3_object = sorted(a for a in actions if a in _S3_OBJECT)
-    s3_account = sorted(a for a in actions if a in _S3_ACCOUNT)
-    other = sorted(a for a in actions if not a.startswith(("s3:", "ssm:")))
-    ssm = sorted(a for a in actions if a.startswith("ssm:"))  # the apply lock parameter, nothing else
-    statements: list[dict[str, Any]] = []
-    if s3_bucket:
-        statements.append({"Sid": "S3Buckets", "Effect": "Allow", "Action": s3_bucket,
-                           "Resource": [f"arn:aws:s3:::{b}" for b in buckets]})
-    if s3_object:
-        statements.append({"Sid": "S3Objects", "Effect": "Allow", "Action": s3_object,
-                           "Resource": [f"arn:aws:s3:::{b}/*" for b in buckets]})
-    if s3_account:
-        statements.append({"Sid": "S3Account", "Effect": "Allow", "Action": s3_account, "Resource": "*"})
-    if other:
-        statements.append({"Sid": "ApplyStack" if mode == "apply" else "ReadStack", "Effect": "Allow",
-                           "Action": other, "Resource": "*"})
-    if ssm:
-        statements.append({"Sid": "ApplyLock", "Effect": "Allow", "Action": ssm,
-                           "Resource": f"arn:aws:ssm:*:*:parameter/provision/{desired.stack.name}/*"})
-    statements.append({"Sid": "PublishDriftMetric", "Effect": "Allow", "Action": PUBLISH_METRIC, "Resource": "*",
-                       "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}})
-    return {"Version": "2012-10-17", "Statement": statements}
+    return scoped(desired, mode, READ_ONLY, APPLY, PUBLISH_METRIC)

@@ -229,12 +229,34 @@ class Lock:
             log.warning("could not release the apply lock", lock=self.name, error=str(e))
 
 
+def _private_dir() -> str:
+    """A directory only this user can enter (0700, owned by us, not a symlink): the host mutex's home.
+
+    Not a predictable path in shared /tmp: another user could pre-create or link it there."""
+    import stat
+
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    d = os.path.join(base, f"provision-{uid}")
+    try:
+        os.mkdir(d, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(d)
+    if not stat.S_ISDIR(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != uid):
+        raise ProvisionError(f"{d} is not a directory owned by this user; refusing to use it for the lock helper")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(d, 0o700)
+    return d
+
+
 @contextlib.contextmanager
 def _host_mutex(name: str) -> Iterator[None]:
     import fcntl
 
-    path = os.path.join(tempfile.gettempdir(), "provision-lock-" + name.strip("/").replace("/", "_"))
-    with open(path, "a+") as f:
+    path = os.path.join(_private_dir(), "lock-" + name.strip("/").replace("/", "_"))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield

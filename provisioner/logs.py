@@ -8,6 +8,13 @@ import sys
 import structlog
 
 
+def _escape_controls(_logger: object, _name: str, event: dict) -> dict:
+    """Values logged from AWS or the lock (a holder, an error message) never carry control characters."""
+    from .safe_text import escape_controls
+
+    return {k: escape_controls(v) if isinstance(v, str) else v for k, v in event.items()}
+
+
 def configure(fmt: str = "console", level: int = logging.INFO) -> None:
     renderer = (structlog.processors.JSONRenderer() if fmt == "json"
                 else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
@@ -16,6 +23,7 @@ def configure(fmt: str = "console", level: int = logging.INFO) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _escape_controls,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

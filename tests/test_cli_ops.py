@@ -77,7 +77,7 @@ def test_empty_account_outputs_show_preflight_drift(aws_env, cli):
 
     r = cli("preflight")
     assert r.code == 0, r.output
-    assert "[ok] credentials" in r.output and "[ok] account: 123456789012 (not pinned" in r.output
+    assert "[ok] credentials" in r.output and "[ok] account: 123456789012 (matches stack.account_id)" in r.output
     assert f"[ok] hosted zone: vantagecompute.ai. ({aws_env.zone_id})" in r.output
     assert "Preflight passed" in r.output
     assert r.mutating == []
@@ -90,7 +90,7 @@ def test_empty_account_outputs_show_preflight_drift(aws_env, cli):
 
 
 def test_preflight_fails_on_missing_zone_and_foreign_account(aws_env, cli, desired_file):
-    desired_file.write_text(desired_file.read_text().replace('# account_id = "123456789012"',
+    desired_file.write_text(desired_file.read_text().replace('account_id = "123456789012"',
                                                              'account_id = "210987654321"'))
     r = cli("preflight")
     assert r.code == 1, r.output

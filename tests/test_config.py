@@ -99,7 +99,7 @@ MALFORMED = [
     ("duplicate alarm name", sub('name = "slurm-factory-low-cache-hit"', 'name = "slurm-factory-high-error-rate"'),
      "alarms.alarm[1].name", "unique"),
     ("bad region", sub('region = "us-east-1"', 'region = "mars-1"'), "stack.region", "AWS region"),
-    ("bad account id", sub('# account_id = "123456789012"', 'account_id = "1234"'), "stack.account_id", "12-digit"),
+    ("bad account id", sub('account_id = "123456789012"', 'account_id = "1234"'), "stack.account_id", "12-digit"),
     ("reserved tag", sub('Project = "slurm-factory"', 'ManagedBy = "me"'), "tags.ManagedBy", "reserved"),
     ("aws: tag", sub('Project = "slurm-factory"', '"aws:foo" = "x"'), "tags.aws:foo", "not starting with 'aws:'"),
     ("unknown output reference", sub('BucketName = "s3_bucket.buildcache.name"', 'BucketName = "s3_bucket.nope.name"'),

@@ -101,9 +101,12 @@ def trust_doc(sub=SUBJECT, aud="sts.amazonaws.com", principal=PROVIDER_ARN, sid=
 
 
 def role_policy_doc(actions=("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject")):
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "BuildcachePublish", "Effect": "Allow", "Action": list(actions),
-        "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"]}]}
+    """The role's inline policy: bucket-level actions on the bucket, object actions on bucket/*."""
+    bucket = [a for a in actions if a.lower() == "s3:listbucket"]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "BuildcachePublishBucket", "Effect": "Allow", "Action": bucket, "Resource": BUCKET_ARN},
+        {"Sid": "BuildcachePublishObjects", "Effect": "Allow", "Action": [a for a in actions if a not in bucket],
+         "Resource": f"{BUCKET_ARN}/*"}]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +129,8 @@ def test_plan_from_empty_shows_every_iam_create_and_makes_no_write(aws_env, cli)
     assert fields["max_session_duration"] == 10800
     # The provider and bucket ARNs come from the other resources: unknown until they exist.
     assert fields["trust_policy"]["Statement"][0]["Principal"]["Federated"] == "(known after apply)"
-    assert fields["policy"]["Statement"][0]["Resource"] == ["(known after apply)"] * 2
+    assert fields["policy"]["Statement"][0]["Resource"] == "(known after apply)"
+    assert fields["policy"]["Statement"][1]["Resource"] == "(known after apply)"
     for section in ("github_oidc", "github_role", "admin_user"):
         assert section not in plan["unmanaged"]
 
@@ -156,13 +160,15 @@ def test_apply_from_empty_creates_all_then_plan_empty_and_reapply_noop(aws_env, 
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert trust["Condition"] == {"StringEquals": {f"{HOST}:aud": "sts.amazonaws.com"},
                                   "StringLike": {f"{HOST}:sub": [SUBJECT]}}
-    inline = iam.get_role_policy(RoleName=ROLE, PolicyName=ROLE_POLICY)["PolicyDocument"]["Statement"][0]
-    assert sorted(inline["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
-    assert sorted(inline["Resource"]) == [BUCKET_ARN, f"{BUCKET_ARN}/*"]
+    # split: bucket actions on the bucket, object actions on its objects
+    bucket_st, objects_st = iam.get_role_policy(RoleName=ROLE, PolicyName=ROLE_POLICY)["PolicyDocument"]["Statement"]
+    assert (bucket_st["Action"], bucket_st["Resource"]) == (["s3:ListBucket"], BUCKET_ARN)
+    assert sorted(objects_st["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert objects_st["Resource"] == f"{BUCKET_ARN}/*"
     assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == [ROLE_POLICY]
 
-    user_pol = iam.get_user_policy(UserName=USER, PolicyName=USER_POLICY)["PolicyDocument"]["Statement"][0]
-    assert user_pol["Action"] == ["s3:*"] and sorted(user_pol["Resource"]) == [BUCKET_ARN, f"{BUCKET_ARN}/*"]
+    user_pol = iam.get_user_policy(UserName=USER, PolicyName=USER_POLICY)["PolicyDocument"]["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in user_pol] == [(["s3:*"], BUCKET_ARN), (["s3:*"], f"{BUCKET_ARN}/*")]
     assert {t["Key"] for t in iam.get_user(UserName=USER)["User"]["Tags"]} >= {"ManagedBy", "provision:stack"}
     # No credentials are ever created.
     assert iam.list_access_keys(UserName=USER)["AccessKeyMetadata"] == []
@@ -266,7 +272,7 @@ DRIFTS = [
      f'trust_policy.Statement[Sid=GitHubActionsOIDC].Condition.StringLike.{HOST}:sub: ["*"] -> ["{SUBJECT}"]',
      ["iam:UpdateAssumeRolePolicy"]),
     ("inline-action-added", _add_action, "iam_role.github_actions",
-     "policy.Statement[Sid=BuildcachePublish].Action: - s3:putobjectacl", ["iam:PutRolePolicy"]),
+     "policy.Statement[Sid=BuildcachePublishObjects].Action: - s3:putobjectacl", ["iam:PutRolePolicy"]),
     ("max-session-lowered", _lower_session, "iam_role.github_actions",
      "max_session_duration: expected 10800, actual 3600", ["iam:UpdateRole"]),
     ("thumbprint-removed", _remove_thumbprint, "iam_oidc_provider.github", "thumbprints: expected",
@@ -335,7 +341,7 @@ def test_drift_names_the_statement_field_not_two_blobs(converged, cli):
     assert d.code == 2
     items = json.loads(d.output)["drift"]
     assert [(i["path"], i["kind"], i["expected"]) for i in items] == [
-        ("policy.Statement[Sid=BuildcachePublish].Action", "NOTE", "- s3:putobjectacl")]
+        ("policy.Statement[Sid=BuildcachePublishObjects].Action", "NOTE", "- s3:putobjectacl")]
 
 
 def test_foreign_inline_policy_on_the_role_is_left_alone(applied, cli):
@@ -376,10 +382,7 @@ EQUIVALENT_ROLE_POLICY = [
     ("actions-reordered", role_policy_doc(("s3:ListBucket", "s3:DeleteObject", "s3:PutObject", "s3:GetObject"))),
     ("actions-lowercase-and-duplicated", role_policy_doc(
         ("s3:putobject", "s3:GetObject", "s3:GETOBJECT", "s3:ListBucket", "s3:DeleteObject"))),
-    ("resources-reordered", {"Version": "2012-10-17", "Statement": [{
-        "Sid": "BuildcachePublish", "Effect": "Allow",
-        "Action": ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"],
-        "Resource": [f"{BUCKET_ARN}/*", BUCKET_ARN]}]}),
+    ("statements-reordered", {"Version": "2012-10-17", "Statement": role_policy_doc()["Statement"][::-1]}),
 ]
 
 
@@ -394,8 +397,9 @@ def test_equivalent_trust_policy_written_out_of_band_is_not_drift(converged, cli
 def test_equivalent_inline_policy_written_out_of_band_is_not_drift(converged, cli, doc):
     converged.put_role_policy(RoleName=ROLE, PolicyName=ROLE_POLICY, PolicyDocument=json.dumps(doc))
     converged.put_user_policy(UserName=USER, PolicyName=USER_POLICY, PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": {"Sid": "BuildcacheAdmin", "Effect": "Allow", "Action": "S3:*",
-                                               "Resource": [f"{BUCKET_ARN}/*", BUCKET_ARN]}}))
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "BuildcacheAdminObjects", "Effect": "Allow", "Action": "S3:*", "Resource": [f"{BUCKET_ARN}/*"]},
+            {"Sid": "BuildcacheAdminBucket", "Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_ARN}]}))
     d = cli("drift")
     assert d.code == 0, d.output
 

@@ -58,10 +58,15 @@ def trust(**over):
     return {"Version": "2012-10-17", "Statement": [stmt]}
 
 
-def publish(actions=ACTIONS, resources=(BUCKET_ARN, f"{BUCKET_ARN}/*"), **over):
-    stmt = {"Sid": "BuildcachePublish", "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+OBJECT_ACTIONS = [a for a in ACTIONS if a != "s3:ListBucket"]
+
+
+def publish(actions=OBJECT_ACTIONS, resources=(f"{BUCKET_ARN}/*",), **over):
+    """The role's policy: bucket actions on the bucket, object actions (varied here) on bucket/*."""
+    bucket = {"Sid": "BuildcachePublishBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": BUCKET_ARN}
+    stmt = {"Sid": "BuildcachePublishObjects", "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
     stmt.update(over)
-    return {"Version": "2012-10-17", "Statement": [stmt]}
+    return {"Version": "2012-10-17", "Statement": [bucket, stmt]}
 
 
 def enc(doc) -> str:
@@ -86,10 +91,11 @@ EQUIVALENT_TRUST = {
 
 EQUIVALENT_POLICY = {
     "as-written": publish(),
-    "actions-reordered": publish(actions=reversed(ACTIONS)),
-    "actions-other-case": publish(actions=[a.upper() for a in ACTIONS]),
-    "actions-duplicated": publish(actions=ACTIONS + ["s3:getobject"]),
-    "resources-reordered": publish(resources=(f"{BUCKET_ARN}/*", BUCKET_ARN)),
+    "actions-reordered": publish(actions=reversed(OBJECT_ACTIONS)),
+    "actions-other-case": publish(actions=[a.upper() for a in OBJECT_ACTIONS]),
+    "actions-duplicated": publish(actions=OBJECT_ACTIONS + ["s3:getobject"]),
+    "resource-string": publish(Resource=f"{BUCKET_ARN}/*"),
+    "statements-reordered": {"Version": "2012-10-17", "Statement": publish()["Statement"][::-1]},
     "url-encoded": enc(publish()),
     "version-missing": {"Statement": publish()["Statement"]},
     "empty-condition": publish(Condition={}),
@@ -118,8 +124,9 @@ def test_user_policy_in_other_forms_is_no_change(ctx):
     user = AdminUser(ctx.desired)
     want = user.desired(ctx)
     for live_doc in (
-        {"Version": "2012-10-17", "Statement": {"Sid": "BuildcacheAdmin", "Effect": "Allow", "Action": "S3:*",
-                                                "Resource": [f"{BUCKET_ARN}/*", BUCKET_ARN]}},
+        {"Version": "2012-10-17", "Statement": [
+            {"Sid": "BuildcacheAdminObjects", "Effect": "Allow", "Action": "S3:*", "Resource": [f"{BUCKET_ARN}/*"]},
+            {"Sid": "BuildcacheAdminBucket", "Effect": "Allow", "Action": ["s3:*"], "Resource": BUCKET_ARN}]},
         enc(want["policy"]),
     ):
         live = dict(want, policy=_doc(live_doc))
@@ -136,10 +143,10 @@ DIFFERENT = {
     "wildcard-principal": (dict(trust_policy=trust(Principal="*")),
                            ['trust_policy.Statement[Sid=GitHubActionsOIDC].Principal: "*" -> '
                             f'{{"Federated":["{PROVIDER_ARN}"]}}']),
-    "action-added": (dict(policy=publish(actions=ACTIONS + ["s3:PutObjectAcl"])),
-                     ["policy.Statement[Sid=BuildcachePublish].Action: - s3:putobjectacl"]),
-    "objects-resource-dropped": (dict(policy=publish(resources=[BUCKET_ARN])),
-                                 [f"policy.Statement[Sid=BuildcachePublish].Resource: + {BUCKET_ARN}/*"]),
+    "action-added": (dict(policy=publish(actions=OBJECT_ACTIONS + ["s3:PutObjectAcl"])),
+                     ["policy.Statement[Sid=BuildcachePublishObjects].Action: - s3:putobjectacl"]),
+    "objects-resource-widened": (dict(policy=publish(resources=[BUCKET_ARN, f"{BUCKET_ARN}/*"])),
+                                 [f"policy.Statement[Sid=BuildcachePublishObjects].Resource: - {BUCKET_ARN}"]),
     "statement-added": (dict(policy={"Version": "2012-10-17", "Statement": publish()["Statement"] + [
         {"Sid": "Extra", "Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}),
         ['policy.Statement[Sid=Extra]: unexpected {"Action":["iam:*"],"Effect":"Allow","Resource":["*"],"Sid":"Extra"}']),

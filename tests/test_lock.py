@@ -194,8 +194,8 @@ def test_release_never_deletes_a_lock_that_is_no_longer_ours(fresh):
 def test_policy_grants_the_lock_parameter_only(cli):
     r = cli("policy", "--apply")
     doc = json.loads(r.output)
-    st = [s for s in doc["Statement"] if s["Sid"] == "ApplyLock"][0]
-    assert st["Resource"] == f"arn:aws:ssm:*:*:parameter/provision/{STACK}/*"
+    st = [s for s in doc["Statement"] if s["Sid"] == "WriteLock"][0]
+    assert st["Resource"] == f"arn:aws:ssm:us-east-1:123456789012:parameter/provision/{STACK}/*"
     assert sorted(st["Action"]) == ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"]
-    assert not any("ssm:" in a for s in doc["Statement"] if s["Sid"] != "ApplyLock"
+    assert not any("ssm:" in a for s in doc["Statement"] if s["Sid"] != "WriteLock"
                    for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))

@@ -33,7 +33,10 @@ BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply
 
 
 def _echo(msg: str = "", err: bool = False) -> None:
-    typer.echo(msg, err=err)
+    """Every line the CLI prints: control characters (text from AWS, the lock) shown escaped."""
+    from ..safe_text import escape_controls
+
+    typer.echo(escape_controls(msg), err=err)
 
 
 def _fail(e: BaseException) -> "typer.Exit":
@@ -67,6 +70,31 @@ def _session(desired: DesiredState, profile: Optional[str], region: Optional[str
     return ctx, resources, unmanaged
 
 
+StrictOpt = typer.Option(False, "--strict", help="Exit 1 while any risk finding is not accepted in [risks].")
+SensitiveOpt = typer.Option(False, "--show-sensitive", help="Show e-mail addresses (masked by default).")
+
+
+def _risks(desired: DesiredState, strict: bool, err: bool, quiet: bool = False) -> None:
+    """Print the desired state's risk findings; with --strict, refuse (exit 1) while any is not accepted."""
+    from ..config import risks
+
+    found = risks.findings(desired)
+    if found and not quiet:
+        _echo(risks.text(found), err=err)
+    if strict and any(f.accepted is None for f in found):
+        raise ProvisionError("--strict: risk findings not accepted in [risks]: "
+                             + ", ".join(sorted({f.id for f in found if f.accepted is None})))
+
+
+def _require_account(desired: DesiredState) -> None:
+    """apply and destroy change things: only in the account the desired state names."""
+    if not desired.stack.account_id:
+        from ..errors import ConfigError
+
+        raise ConfigError(desired.source, "stack.account_id", "a 12-digit AWS account id (apply and destroy refuse "
+                          "to run without it: a wrong profile would aim them at another account)", has_found=False)
+
+
 def _check_account(ctx: Context) -> None:
     want = ctx.desired.stack.account_id
     if want:
@@ -82,12 +110,14 @@ def _locked(ctx: Context, command: str, timeout: float, force: bool) -> Any:
     return lock.held(ctx.aws, ctx.desired, command, timeout=timeout, force=force)
 
 
-def _run_plan(file: str, profile: Optional[str], region: Optional[str],
-              log_format: str) -> tuple[Context, list[Resource], Plan]:
+def _run_plan(file: str, profile: Optional[str], region: Optional[str], log_format: str,
+              strict: Optional[bool] = None, quiet: bool = False) -> tuple[Context, list[Resource], Plan]:
     from .. import engine
 
     _setup(log_format)
     desired = _load(file)
+    if strict is not None:  # plan: the findings on stderr, before any AWS call (not with --json: one document)
+        _risks(desired, strict, err=True, quiet=quiet)
     ctx, resources, unmanaged = _session(desired, profile, region)
     _check_account(ctx)
     return ctx, resources, engine.plan(ctx, resources, unmanaged)

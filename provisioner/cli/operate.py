@@ -143,6 +143,7 @@ def policy(
         raise _fail(ProvisionError("choose one of --read-only or --apply"))
     try:
         desired = _load(file)
+        doc = iam_actions.policy_document(desired, "apply" if apply_ else "read-only")
     except ProvisionError as e:
         raise _fail(e) from None
-    _echo(render.to_json(iam_actions.policy_document(desired, "apply" if apply_ else "read-only")))
+    _echo(render.to_json(doc))

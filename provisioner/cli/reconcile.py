@@ -16,12 +16,16 @@ from ._common import (
     LogOpt,
     ProfileOpt,
     RegionOpt,
+    SensitiveOpt,
+    StrictOpt,
     _check_account,
     _confirm,
     _echo,
     _fail,
     _load,
     _locked,
+    _require_account,
+    _risks,
     _run_plan,
     _session,
     _setup,
@@ -30,14 +34,15 @@ from ._common import (
 
 
 @app.command()
-def validate(file: str = FileOpt, log_format: str = LogOpt) -> None:
-    """Check the desired state file. No AWS call is made."""
+def validate(file: str = FileOpt, log_format: str = LogOpt, strict: bool = StrictOpt) -> None:
+    """Check the desired state file and list its risk findings. No AWS call is made."""
     try:
         _setup(log_format)
         d = _load(file)
+        _echo(f"{file}: valid (stack {d.stack.name!r}, region {d.stack.region})")
+        _risks(d, strict, err=False)
     except ProvisionError as e:
         raise _fail(e) from None
-    _echo(f"{file}: valid (stack {d.stack.name!r}, region {d.stack.region})")
 
 
 @app.command()
@@ -46,17 +51,20 @@ def plan(
     json_out: bool = JsonOpt, out: Optional[Path] = typer.Option(None, "-o", "--out", help="Save the plan (JSON) for `apply PLAN`."),
     log_format: str = LogOpt, verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
     expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
+    strict: bool = StrictOpt, show_sensitive: bool = SensitiveOpt,
 ) -> None:
     """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error."""
     from .. import render
+    from ..safe_text import mask_emails
 
     try:
-        _ctx, _res, p = _run_plan(file, profile, region, log_format)
+        _ctx, _res, p = _run_plan(file, profile, region, log_format, strict=strict, quiet=json_out)
     except ProvisionError as e:
         raise _fail(e) from None
     if out is not None:
         out.write_text(render.to_json(p.to_json()) + "\n")
-    _echo(render.to_json(p.to_json()) if json_out else render.plan_text(p, verbose=verbose))
+    shown = render.to_json(p.to_json()) if json_out else render.plan_text(p, verbose=verbose)
+    _echo(shown if show_sensitive else mask_emails(shown))
     if p.has_changes:
         raise typer.Exit(EXIT_ERROR if expect_no_changes else EXIT_CHANGES)
 
@@ -69,6 +77,7 @@ def drift(
         False, "--publish-metric",
         help="Also put the count of drifted resources to CloudWatch (Provision/Drift DriftedResources, "
              "dimension Stack); the only write drift ever makes."),
+    show_sensitive: bool = SensitiveOpt,
 ) -> None:
     """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
 
@@ -85,7 +94,10 @@ def drift(
             publish_drift_metric(ctx, p)
     except ProvisionError as e:
         raise _fail(e) from None
-    _echo(render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored))
+    from ..safe_text import mask_emails
+
+    shown = render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored)
+    _echo(shown if show_sensitive else mask_emails(shown))
     if p.has_changes:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -116,6 +128,7 @@ def apply(
 
             saved = load_saved_plan(plan_file)
         desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
+        _require_account(desired)
         ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
         _check_account(ctx)
         locked = None
@@ -196,6 +209,7 @@ def destroy(
     try:
         _setup(log_format)
         desired = _load(file)
+        _require_account(desired)
         ctx, resources, _unmanaged = _session(desired, profile, region)
         _check_account(ctx)
         if break_lock:  # asked for explicitly: break (and hold) it whatever there is to do

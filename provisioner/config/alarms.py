@@ -45,6 +45,7 @@ class Alarms:
     topic: str
     email_subscriptions: tuple[str, ...]
     alarms: tuple[Alarm, ...]
+    restrict_publishers: bool = True  # topic policy: only CloudWatch alarms of this account publish
 
 
 def parse_alarms(s: Section) -> Alarms:
@@ -80,8 +81,9 @@ def parse_alarms(s: Section) -> Alarms:
             notify=a.bool("notify", True),
         ))
         a.done()
+    restrict = s.bool("restrict_publishers", True)
     s.done()
-    return Alarms(topic=topic, email_subscriptions=emails, alarms=tuple(alarms))
+    return Alarms(topic=topic, email_subscriptions=emails, alarms=tuple(alarms), restrict_publishers=restrict)
 
 
 def _description(a: Section) -> str:

@@ -51,7 +51,10 @@ def parse_dns(s: Section) -> Dns:
         name = check_dns_name(r.file, r._p("name"), r.str("name", required=True))
         if not in_zone(name, zone):
             r.fail("name", f"a name inside the zone {zone!r}", name)
-        rtype = r.str("type", required=True, choices=RECORD_TYPES)
+        rtype = r.str("type", required=True, choices=RECORD_TYPES + ("SOA",))
+        if rtype == "SOA" or (rtype == "NS" and name == zone):
+            # The zone's SOA and apex NS are Route53's own: rewriting them hands the domain elsewhere.
+            r.fail("type", "a record type other than the zone's own SOA and apex NS records", rtype)
         ttl_r = r.int("ttl", 300, lo=0, hi=2147483647)
         values = r.strlist("values", required=True, min_len=1, max_len=400)
         r.done()

@@ -14,4 +14,47 @@ def parse_drift(s: Section) -> tuple[str, ...]:
     patterns = s.strlist("ignore", [], item=lambda p, v: None if IGNORE_RE.match(v) else bad(
         s.file, p, "a pattern 'resource_type.name' or 'resource_type.name:field.path' (* and ? allowed)", v))
     s.done()
+    check_protected(s.file, patterns)
     return patterns
+
+
+#: (address, field) pairs no ignore pattern may cover: the grants and the exposure the cron check exists for
+PROTECTED = (
+    ("iam_role.github_actions", "trust_policy"),
+    ("iam_role.github_actions", "trust_policy.Statement[Sid=GitHubActionsOIDC].Condition"),
+    ("iam_role.github_actions", "policy"), ("iam_role.github_actions", "policy.Statement[Sid=BuildcachePublish].Action"),
+    ("iam_role.github_actions", "inline_policies"), ("iam_role.github_actions", "attached_policies"),
+    ("iam_user.admin", "policy"), ("iam_user.admin", "inline_policies"), ("iam_user.admin", "attached_policies"),
+    ("iam_oidc_provider.github", "url"), ("iam_oidc_provider.github", "client_ids"),
+    ("s3_bucket_policy.buildcache", "policy"), ("s3_bucket_policy.logs", "policy"),
+    ("s3_bucket.buildcache", "public_access_block"), ("s3_bucket.logs", "public_access_block"),
+    ("s3_bucket.buildcache", "public_access_block.BlockPublicPolicy"),
+    ("cloudfront_distribution.cdn", "origins"), ("cloudfront_distribution.cdn", "origin"),
+    ("cloudfront_distribution.cdn", "origin_access"), ("cloudfront_oai.buildcache", "comment"),
+    ("sns_topic.alarms", "policy"),
+    ("iam_role.github_actions", "UNEXPECTED"), ("s3_bucket_policy.buildcache", "UNEXPECTED"),
+)
+
+
+def covers(pattern: str, address: str, path: str) -> bool:
+    """Whether an ignore pattern matches (address, path), as ``render.apply_ignores`` matches them."""
+    import fnmatch
+
+    addr_pat, _, field_pat = pattern.partition(":")
+    if not fnmatch.fnmatchcase(address, addr_pat):
+        return False
+    return not field_pat or fnmatch.fnmatchcase(path, field_pat) or path.startswith(field_pat + ".")
+
+
+def check_protected(file: str, patterns: tuple[str, ...]) -> None:
+    from ..errors import ConfigError
+
+    for i, p in enumerate(patterns):
+        if "UNEXPECTED" in p.upper():
+            raise ConfigError(file, f"drift.ignore[{i}]", "a pattern that does not silence UNEXPECTED items "
+                              "(undeclared grants are what the cron check is for)", p)
+        for address, path in PROTECTED:
+            if covers(p, address, path):
+                raise ConfigError(file, f"drift.ignore[{i}]", "a pattern that leaves trust, inline/attached and "
+                                  "bucket policies, public-access blocks and origins checked (it covers "
+                                  f"{address}:{path})", p)

@@ -6,14 +6,16 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ConfigError, Described
+from . import s3_actions
 from .base import Section, bad
 
 IAM_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 IAM_PATH_RE = re.compile(r"^/([\x21-\x7e]{0,510}/)?$")
-ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 SUBJECT_RE = re.compile(r"^repo:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+):(.+)$")
 _POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class OidcProvider:
     url: str  # https://token.actions.githubusercontent.com
     client_ids: tuple[str, ...]
     thumbprints: tuple[str, ...]
+    enterprise_issuer: bool = False  # a GitHub Enterprise issuer, declared on purpose
 
     @property
     def host(self) -> str:
@@ -37,6 +40,7 @@ class GithubRole:
     subjects: tuple[str, ...]  # repo:OWNER/REPO:...
     policy_name: str
     actions: tuple[str, ...]
+    owners: tuple[str, ...] = ()  # repository owners the subjects may name (declared when more than one)
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,19 @@ class AdminUser:
 
 
 def parse_oidc(s: Section) -> OidcProvider:
-    url = s.str("url", "https://token.actions.githubusercontent.com",
-                pattern=re.compile(r"^https://[a-z0-9.-]+(/[\w./-]*)?$"), what="an https:// URL")
+    url = s.str("url", GITHUB_ISSUER, pattern=re.compile(r"^https://[a-z0-9.-]+(/[\w./-]*)?$"), what="an https:// URL")
+    enterprise = s.bool("enterprise_issuer", False)
+    if url.rstrip("/") != GITHUB_ISSUER and not enterprise:
+        # Any other issuer mints tokens this role would accept: an attacker's issuer, a typo-squat.
+        s.fail("url", f"GitHub's issuer {GITHUB_ISSUER!r} (a GitHub Enterprise issuer only with "
+               "github_oidc.enterprise_issuer = true)", url)
     cids = s.strlist("client_ids", ["sts.amazonaws.com"], min_len=1, max_len=100)
     thumbs = s.strlist("thumbprints", [], max_len=5,
                        item=lambda p, v: None if THUMBPRINT_RE.match(v)
                        else bad(s.file, p, "a 40-hex-digit SHA-1 thumbprint", v))
     s.done()
-    return OidcProvider(url=url.rstrip("/"), client_ids=cids, thumbprints=tuple(t.lower() for t in thumbs))
+    return OidcProvider(url=url.rstrip("/"), client_ids=cids, thumbprints=tuple(t.lower() for t in thumbs),
+                        enterprise_issuer=enterprise)
 
 
 def _actions(s: Section, key: str, default: list[str] | None = None) -> tuple[str, ...]:
@@ -84,15 +93,26 @@ def parse_role(s: Section, oidc: OidcProvider) -> GithubRole:
 
     subjects = s.strlist("subjects", required=True, min_len=1, item=subject,
                          what="a list of repository-scoped subjects")
+    owners = s.strlist("owners", [], item=lambda p, v: None if re.match(r"^[A-Za-z0-9_.-]+$", v)
+                       else bad(s.file, p, "a GitHub user or organisation name", v))
+    first = SUBJECT_RE.match(subjects[0])
+    allowed = {o.lower() for o in owners} or ({first.group(1).lower()} if first else set())
+    for i, sub in enumerate(subjects):
+        m = SUBJECT_RE.match(sub)
+        if m and m.group(1).lower() not in allowed:
+            raise ConfigError(s.file, f"{s._p('subjects')}[{i}]",
+                              f"a subject of the repository owner(s) {sorted(allowed)} (subjects for more than one owner "
+                              "need github_role.owners listing each on purpose)", sub)
     pname = s.str("policy_name", required=True, pattern=_POLICY_NAME_RE, what="an inline policy name")
     actions = _actions(s, "actions")
     for i, a in enumerate(actions):
         if not a.lower().startswith("s3:"):
             raise ConfigError(s.file, f"{s._p('actions')}[{i}]",
                               "an s3: action (the role only publishes to the bucket)", a)
+    s3_actions.check(s.file, s._p("actions"), actions, ci_role=True)
     s.done()
     return GithubRole(name=name, path=path, description=desc, max_session_duration=msd, audience=aud,
-                      subjects=subjects, policy_name=pname, actions=actions)
+                      subjects=subjects, policy_name=pname, actions=actions, owners=owners)
 
 
 def parse_user(s: Section) -> AdminUser:
@@ -104,5 +124,6 @@ def parse_user(s: Section) -> AdminUser:
         if not a.lower().startswith("s3:"):
             raise ConfigError(s.file, f"{s._p('actions')}[{i}]",
                               "an s3: action (the user's access is the bucket only)", a)
+    s3_actions.check(s.file, s._p("actions"), actions, ci_role=False)
     s.done()
     return AdminUser(name=name, path=path, policy_name=pname, actions=actions)

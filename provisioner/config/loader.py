@@ -15,6 +15,7 @@ from .dns import Certificate, Dns, parse_certificate, parse_dns
 from .drift import parse_drift
 from .iam import AdminUser, GithubRole, OidcProvider, parse_oidc, parse_role, parse_user
 from .outputs import parse_outputs
+from .risks import findings, parse_risks
 from .s3 import Bucket, parse_s3
 from .stack import Stack, parse_stack
 
@@ -34,6 +35,7 @@ class DesiredState:
     alarms: Alarms
     outputs: tuple[tuple[str, str], ...]  # (OutputName, "resource.address.key")
     drift_ignore: tuple[str, ...] = ()  # "address" or "address:field" patterns (fnmatch) drift accepts
+    risk_accepts: tuple[tuple[str, str], ...] = ()  # [risks] accept: (finding id, reason)
     raw: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @property
@@ -87,7 +89,8 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
     alarms = parse_alarms(root.section("alarms"))
     outputs = parse_outputs(root.section("outputs", required=False))
     drift_ignore = parse_drift(root.section("drift", required=False))
-    root.used.update({"drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
+    risk_accepts = parse_risks(root.section("risks", required=False))
+    root.used.update({"risks", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
                       "alarms", "outputs"})
     root.done()
     if not cdn.additional_metrics:  # an alarm on a metric CloudFront does not publish watches nothing
@@ -107,8 +110,10 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
     names = {buildcache.name, logs.name}
     if len(names) != 2:
         raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)
-    return DesiredState(
+    desired = DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
-        drift_ignore=drift_ignore, raw=data,
+        drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data,
     )
+    findings(desired)  # an acceptance of a finding the state does not raise is an error
+    return desired

@@ -34,8 +34,10 @@ def parse_stack(root: Section) -> Stack:
         t.used.add(k)
         if not TAG_KEY_RE.match(k) or k.lower().startswith("aws:"):
             raise ConfigError(root.file, f"tags.{k}", "a tag key (1-128 chars, not starting with 'aws:')", k)
-        if k in ("ManagedBy", "provision:stack"):
-            raise ConfigError(root.file, f"tags.{k}", "a tag key other than the reserved ownership tags", k)
+        if k in ("ManagedBy",) or k.lower().startswith("provision:"):
+            # provision:* tags are the tool's own records (provision:stack marks ownership,
+            # provision:email-subscriptions the subscriptions it made): a user tag would forge them.
+            raise ConfigError(root.file, f"tags.{k}", "a tag key outside the reserved ones (ManagedBy, provision:*, aws:*)", k)
         if not isinstance(v, str) or len(v) > 256:
             raise ConfigError(root.file, f"tags.{k}", "a string tag value of at most 256 characters", v)
         tags.append((k, v))

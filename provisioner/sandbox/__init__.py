@@ -21,6 +21,7 @@ from .server import (
     Server,
     apply_patches,
     create_fixtures,
+    iam_enforcement,
     sandbox_env,
     wsgi_app,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Server",
     "apply_patches",
     "create_fixtures",
+    "iam_enforcement",
     "sandbox_env",
     "wsgi_app",
 ]

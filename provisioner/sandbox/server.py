@@ -7,16 +7,18 @@ installed until a function that needs moto is called.
 Public interface (re-exported by ``provisioner.sandbox``; other modules code against these names)::
 
     MOTO_VERSION, SANDBOX_REGION, SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, SandboxError,
-    apply_patches(), wsgi_app(), Server, create_fixtures(endpoint_url, zone_name), sandbox_env(url)
+    apply_patches(), wsgi_app(), Server, create_fixtures(endpoint_url, zone_name), sandbox_env(url),
+    iam_enforcement()
 
 What the patches change, and why, is documented in ``provisioner/sandbox/patches/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.request
-from typing import Any
+from typing import Any, Iterator
 
 MOTO_VERSION = "5.2.1"
 
@@ -160,6 +162,29 @@ class Server:
         return f"Server(url={self.url!r})"
 
 
+@contextlib.contextmanager
+def iam_enforcement() -> Iterator[None]:
+    """IAM enforcement on for every request served in this process while the block runs.
+
+    moto's switch (``moto.settings.INITIAL_NO_AUTH_ACTION_COUNT``, read from the environment when
+    moto is imported and consulted on every request) set to 0, with the ``iam_authz`` patch's
+    AWS-like evaluation. Requests must then be signed with an access key of an IAM user of the
+    sandbox (the sandbox's own ``testing`` key is no IAM user: ``InvalidClientTokenId``), whose
+    identity policies decide. Process-wide, like moto's setting: servers in one process share it.
+    """
+    apply_patches()
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    before = (settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count)
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    ActionAuthenticatorMixin.request_count = 0
+    try:
+        yield
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT, ActionAuthenticatorMixin.request_count = before
+
+
 def sandbox_env(url: str) -> dict[str, str]:
     """The environment that points the AWS SDK (and this tool) at the sandbox at ``url``."""
     return {
@@ -215,6 +240,7 @@ __all__ = [
     "Server",
     "apply_patches",
     "create_fixtures",
+    "iam_enforcement",
     "sandbox_env",
     "wsgi_app",
 ]

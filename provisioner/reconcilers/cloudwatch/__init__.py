@@ -65,7 +65,7 @@ from .sns import SUBS_TAG, SUBS_TAG_MAX_HASHES, SnsTopic, email_hash  # noqa: F4
 def resources(desired: DesiredState) -> list[Resource]:
     spec = desired.alarms
     out: list[Resource] = [
-        SnsTopic(spec.topic, spec.email_subscriptions),
+        SnsTopic(spec.topic, spec.email_subscriptions, spec.restrict_publishers),
         MonitoringSubscription(desired.cdn.additional_metrics),
     ]
     names = sorted(a.name for a in spec.alarms)

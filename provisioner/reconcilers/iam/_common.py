@@ -86,14 +86,16 @@ def _diff_with_policies(desired: dict, live: dict, policy_keys: tuple[str, ...])
 
 
 def bucket_policy(sid: str, actions: tuple[str, ...], bucket_arn: Any) -> dict:
-    """Identity policy on the bucket and its objects (one statement, both resources)."""
+    """Identity policy on the bucket: bucket-level actions on the bucket ARN, object actions on
+    ``bucket/*`` (each action only where IAM evaluates it; a wildcard in both)."""
+    from ...config.s3_actions import kinds
+
     objects = f"{bucket_arn}/*" if isinstance(bucket_arn, str) else bucket_arn
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": sid,
-            "Effect": "Allow",
-            "Action": list(actions),
-            "Resource": [bucket_arn, objects],
-        }],
-    }
+    on_bucket = [a for a in actions if "bucket" in kinds(a)]
+    on_objects = [a for a in actions if "object" in kinds(a)]
+    statements = []
+    if on_bucket:
+        statements.append({"Sid": f"{sid}Bucket", "Effect": "Allow", "Action": on_bucket, "Resource": bucket_arn})
+    if on_objects:
+        statements.append({"Sid": f"{sid}Objects", "Effect": "Allow", "Action": on_objects, "Resource": objects})
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -19,23 +19,29 @@ if TYPE_CHECKING:
 
 
 def trust_policy(ctx: Context) -> dict:
-    """Web identity trust: only tokens for our audience and our repositories' subjects."""
+    """Web identity trust: only tokens for our audience and our repositories' subjects.
+
+    Exact subjects are matched with ``StringEquals``; only subjects with a wildcard use
+    ``StringLike`` (a ``*`` or ``?`` in an exact subject would otherwise be a pattern). Conditions of
+    one statement all apply, so the two kinds are two statements."""
     spec = ctx.desired.github_role
     host = ctx.desired.github_oidc.host
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": TRUST_SID,
+    exact = [s for s in spec.subjects if "*" not in s and "?" not in s]
+    wild = [s for s in spec.subjects if s not in exact]
+    statements = []
+    for sid, op, subs in ((TRUST_SID, "StringEquals", exact), (TRUST_SID + "Wildcard", "StringLike", wild)):
+        if not subs:
+            continue
+        cond: dict[str, dict] = {"StringEquals": {f"{host}:aud": spec.audience}}
+        cond.setdefault(op, {})[f"{host}:sub"] = subs
+        statements.append({
+            "Sid": sid if (exact and wild) else TRUST_SID,
             "Effect": "Allow",
             "Principal": {"Federated": ctx.out(PROVIDER, "arn")},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {f"{host}:aud": spec.audience},
-                "StringLike": {f"{host}:sub": list(spec.subjects)},
-            },
-        }],
-    }
-
+            "Condition": cond,
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 class GithubRole(Resource):

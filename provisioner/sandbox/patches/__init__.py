@@ -27,6 +27,8 @@ The modules import moto at their top; this package imports them only inside :fun
   eventual-consistency windows after creates and policy deletes (off unless set).
 - ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``iam_authz`` (+ ``iam_authz_context``): IAM enforcement, when switched on, evaluates resources,
+  conditions and action names as AWS does (``provisioner.sandbox.iam_enforcement()``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def apply() -> None:
             cloudfront_policies,
             cloudwatch,
             iam,
+            iam_authz,
             route53,
             s3,
             ssm,
@@ -66,5 +69,6 @@ def apply() -> None:
         iam.apply()
         ssm.apply()
         cloudfront_policies.apply()
+        iam_authz.apply()
         acm.apply()
         _applied = True
