@@ -124,3 +124,64 @@ def test_a_saved_plan_with_a_header_is_still_a_saved_plan(tmp_path):
     plan = load_saved_plan(str(p))
     assert plan.counts() == {"create": 1, "update": 3, "delete": 1}
     assert read_saved_plan(str(p))[1]["account"] == "123456789012"
+
+
+# --- the CLI: --format, --report, the job summary, show PLANFILE -------------------------------------------
+
+
+def test_plan_writes_every_report_and_the_job_summary(aws_env, cli, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    reports = [tmp_path / "plan.json", tmp_path / "plan.md", tmp_path / "plan.txt"]
+    r = cli("plan", "--format", "markdown", *[a for p in reports for a in ("--report", str(p))])
+    assert r.code == 2 and r.mutating == [], r.output
+    md = (tmp_path / "plan.md").read_text()
+    assert r.output == md  # stdout in the format asked for, the same report as the file
+    assert md.startswith("<!-- provision:plan stack=slurm-factory -->") and "### + create (" in md
+    assert "account `123456789012`" in md and "commit `0123456789ab`" in md and "region `us-east-1`" in md
+    data = json.loads((tmp_path / "plan.json").read_text())
+    assert (data["stack"], data["account"], data["region"], data["commit"]) == (
+        "slurm-factory", "123456789012", "us-east-1", "0123456789abcdef0123456789abcdef01234567")
+    assert data["tool_version"] and data["generated_at"].endswith("Z") and data["has_changes"] is True
+    text = (tmp_path / "plan.txt").read_text()
+    assert "  + s3_bucket.buildcache  will be created" in text and "\x1b" not in text
+    assert summary.read_text().strip() == md.strip()  # appended to the job summary
+
+    r = cli("drift", "--report", str(tmp_path / "drift.json"))  # text on stdout; the summary gets one more report
+    assert r.code == 2 and r.output.startswith("DRIFT: ")
+    assert summary.read_text().count("<!-- provision:") == 2 and "<!-- provision:drift" in summary.read_text()
+    drift = json.loads((tmp_path / "drift.json").read_text())
+    assert drift["drifted"] is True and {i["kind"] for i in drift["drift"]} == {"MISSING"}
+
+
+def test_without_the_summary_variable_nothing_is_appended(aws_env, cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    r = cli("plan", "--format", "json")
+    assert r.code == 2 and json.loads(r.output)["format_version"] == 1
+    assert list(tmp_path.glob("*.md")) == []
+
+
+def test_show_renders_a_saved_plan_without_aws(aws_env, cli, tmp_path):
+    saved = tmp_path / "plan.json"
+    r = cli("plan", "-o", str(saved))
+    assert r.code == 2
+    plan_text = r.output
+    r = cli("show", str(saved))
+    assert r.code == 0 and r.calls == [], "show PLANFILE makes no AWS call"
+    assert r.output == plan_text
+    r = cli("show", str(saved), "--format", "markdown")
+    assert r.code == 0 and r.calls == [] and "## provision plan: `slurm-factory`" in r.output
+    assert "account `123456789012`" in r.output  # from the saved plan's header
+    r = cli("show", str(saved), "--json")
+    assert json.loads(r.output)["changes"] == json.loads(saved.read_text())["changes"]
+    r = cli("show", str(tmp_path / "missing.json"))
+    assert r.code == 1 and "no such plan file" in r.output
+
+
+def test_outputs_and_show_in_markdown(aws_env, cli):
+    r = cli("outputs", "--format", "markdown")
+    assert r.code == 2 and "| `BucketName` | (not created) |" in r.output
+    r = cli("show", "--offline", "--format", "markdown")
+    assert r.code == 0 and r.calls == []
+    assert "| `s3_bucket.buildcache` | S3 bucket |  |" in r.output and "<details><summary><code>" in r.output
