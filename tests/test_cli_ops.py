@@ -353,7 +353,7 @@ def test_drift_schedule_examples():
     timer = (scripts / "provision-drift.timer").read_text()
     assert "OnCalendar=" in timer and "WantedBy=timers.target" in timer
     wf = yaml.safe_load((scripts / "github-actions-drift.yml").read_text())
-    assert wf["permissions"]["id-token"] == "write"
+    assert wf["permissions"] == {} and wf["jobs"]["drift"]["permissions"]["id-token"] == "write"  # per job
     assert "schedule" in wf[True]  # YAML 1.1 reads the key `on` as True
     steps = wf["jobs"]["drift"]["steps"]
     creds = [s for s in steps if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]
