@@ -11,11 +11,15 @@ import json
 import os
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from provisioner.cli import app
 from provisioner.model import CREATE, DELETE, NOOP, UPDATE, Change, FieldChange, Plan
 from provisioner.render import ReportMeta, drift_json, plan_json
 from provisioner.render.markdown import drift_markdown, outputs_markdown, plan_markdown
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
 META = ReportMeta(stack="slurm-factory", account="123456789012", region="us-east-1",
                   generated_at="2026-01-02T03:04:05Z", source="desired_state.toml", desired_hash="9f86d081884c7d65" * 4,
                   commit="0123456789abcdef0123456789abcdef01234567", tool_version="0.1.0")
@@ -185,3 +189,10 @@ def test_outputs_and_show_in_markdown(aws_env, cli):
     r = cli("show", "--offline", "--format", "markdown")
     assert r.code == 0 and r.calls == []
     assert "| `s3_bucket.buildcache` | S3 bucket |  |" in r.output and "<details><summary><code>" in r.output
+
+
+def test_a_report_that_cannot_be_written_is_one_clear_error(tmp_path):
+    r = CliRunner().invoke(app, ["show", "--offline", "-f", str(ROOT / "desired_state.toml"),
+                                 "--report", str(tmp_path / "missing" / "show.json")], catch_exceptions=False)
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.count("Error: ") == 1 and "No such file or directory" in r.stderr, r.stderr

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import typer
 
+from ..errors import ProvisionError
 from ._group import JSON_META, BadParameter, UsageError, get_current_context
 
 if TYPE_CHECKING:
@@ -63,14 +64,13 @@ class Output:
     summary: bool = False  # append markdown to GITHUB_STEP_SUMMARY (plan, drift)
     command: str = ""
 
-    def emit(self, report: Report, *, stdout: bool = True) -> None:
+    def emit(self, report: Report) -> None:
         from ..logs import color_enabled
 
-        if stdout:
-            color = self.fmt == "text" and color_enabled()
-            typer.echo(report.render(self.fmt, color=color), color=color or None)
-        for path in self.reports:
+        for path in self.reports:  # first: a file that cannot be written fails the run before stdout says anything
             _write(path, report.render(report_format(path)) + "\n")
+        color = self.fmt == "text" and color_enabled()
+        typer.echo(report.render(self.fmt, color=color), color=color or None)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if self.summary and step_summary:
             _append(Path(step_summary), report.render("markdown") + "\n")
@@ -85,7 +85,11 @@ class Output:
         md = f"## provision {self.command}: failed\n\n```\n{e}\n```\n"
         for path in self.reports:
             fmt = EXTENSIONS.get(path.suffix.lower(), "text")
-            _write(path, data + "\n" if fmt == "json" else md if fmt == "markdown" else f"Error: {e}\n")
+            try:
+                _write(path, data + "\n" if fmt == "json" else md if fmt == "markdown" else f"Error: {e}\n")
+            except ProvisionError as why:  # the failure may be this very file: said once, on stderr
+                if why is not e and str(why) != str(e):
+                    typer.echo(f"Error: {why}", err=True)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if self.summary and step_summary:
             _append(Path(step_summary), md)
@@ -115,8 +119,6 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as e:
-        from ..errors import ProvisionError
-
         raise ProvisionError(f"--report {path}: {e.strerror or e}") from None
 
 
