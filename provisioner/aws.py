@@ -116,8 +116,14 @@ class Aws:
                  connect_timeout: float = 10, read_timeout: float = 60):
         import boto3  # lazy: keeps `provision --help` fast
         from botocore.config import Config
+        from botocore.exceptions import ProfileNotFound
 
-        self.session = boto3.Session(profile_name=profile, region_name=region)
+        try:
+            self.session = boto3.Session(profile_name=profile, region_name=region)
+        except ProfileNotFound as e:  # --profile, PROVISION_PROFILE or AWS_PROFILE names no profile
+            from .errors import ProvisionError
+
+            raise ProvisionError(f"AWS profile: {e}") from None
         self.region = region or self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         attempts = max_attempts or int(os.environ.get("PROVISION_MAX_ATTEMPTS", "6"))
         self.config = Config(
@@ -130,6 +136,7 @@ class Aws:
         self.session.events.register("before-call.*.*", _notify)
         self._clients: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
+        self._account: str | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         if service in GLOBAL_SERVICES:
@@ -146,7 +153,10 @@ class Aws:
         return c
 
     def account_id(self) -> str:
-        return self.client("sts").get_caller_identity()["Account"]
+        """The credentials' account (sts:GetCallerIdentity, asked once)."""
+        if self._account is None:
+            self._account = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account
 
 
 def error_code(exc: BaseException) -> str:

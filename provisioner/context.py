@@ -103,35 +103,93 @@ class Context:
                 raise ProvisionError(
                     f"waiting for {description}: not done after {elapsed:.0f}s; run apply again later to resume"
                 )
-            self.progress.tick(description, elapsed)
+            self.progress.tick(description, elapsed, timeout)
             time.sleep(delay)
 
 
 class Progress:
-    """Long waits: a live line with elapsed time on a terminal, periodic log lines otherwise."""
+    """Long waits: on a terminal a live ``rich.progress`` line (spinner, what, elapsed, the wait's
+    time limit); otherwise a structured log line every ``every`` seconds. rich is imported at the
+    first wait drawn on a terminal, never before: ``plan``/``drift`` do not pay for it."""
 
     def __init__(self, stream: IO[str] | None = None, interactive: bool | None = None, every: float = 30.0):
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.every = every
         self._last_log: dict[str, float] = {}
+        self._live: dict[str, Any] = {}  # description -> (rich Progress, task id), while drawn
+        self._lock = threading.Lock()
 
-    def tick(self, description: str, elapsed: float) -> None:
+    def tick(self, description: str, elapsed: float, limit: float | None = None) -> None:
         if self.interactive:
-            self.stream.write(f"\r  waiting for {description} ... {_fmt_elapsed(elapsed)} elapsed")
-            self.stream.flush()
+            with self._lock:
+                self._draw(description, elapsed, limit)
             return
         last = self._last_log.get(description, -1e9)
         if elapsed - last >= self.every or last < 0:
             self._last_log[description] = elapsed
-            log.info("waiting", target=description, elapsed_s=round(elapsed, 1))
+            extra = {"limit_s": round(limit)} if limit is not None else {}
+            log.info("waiting", target=description, elapsed_s=round(elapsed, 1), **extra)
 
     def done(self, description: str, elapsed: float) -> None:
-        if self.interactive and elapsed > 0.5:
-            self.stream.write(f"\r  {description}: done after {_fmt_elapsed(elapsed)}          \n")
-            self.stream.flush()
+        if self.interactive:
+            with self._lock:
+                live = self._live.pop(description, None)
+                if live is not None:
+                    live[0].stop()
+            if elapsed > 0.5:
+                self.stream.write(f"\r  {description}: done after {_fmt_elapsed(elapsed)}          \n")
+                self.stream.flush()
         elif elapsed > 0.5:
             log.info("waited", target=description, elapsed_s=round(elapsed, 1))
+
+    def finish(self) -> None:
+        """Stop every live line still drawn (a wait that failed, or a caller that only ticks)."""
+        with self._lock:
+            live, self._live = list(self._live.values()), {}
+        for bar, _task in live:
+            bar.stop()
+
+    def _draw(self, description: str, elapsed: float, limit: float | None) -> None:
+        """Start the live line at the first tick; later ticks set its clock (rich redraws it between)."""
+        live = self._live.get(description)
+        if live is None:
+            since = [time.monotonic() - elapsed]
+            try:
+                bar = _rich_progress(self.stream, since, limit)
+            except ImportError:  # pragma: no cover - rich comes with typer; a plain line without it
+                self.stream.write(f"\r  waiting for {description} ... {_fmt_elapsed(elapsed)} elapsed")
+                self.stream.flush()
+                return
+            bar.add_task(description, total=None)
+            bar.start()
+            self._live[description] = live = (bar, since)
+        live[1][0] = time.monotonic() - elapsed
+        live[0].refresh()
+
+
+def _rich_progress(stream: IO[str], since: list[float], limit: float | None) -> Any:
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import ProgressColumn, SpinnerColumn, TextColumn
+    from rich.table import Column
+    from rich.text import Text
+
+    from .logs import color_enabled
+
+    class Elapsed(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{_fmt_elapsed(time.monotonic() - since[0])} elapsed")
+
+    console = Console(file=stream, force_terminal=True, no_color=not color_enabled(stream),
+                      highlight=False, soft_wrap=False)
+    limit_text = f"of at most {_fmt_elapsed(limit)}" if limit is not None else ""
+    # the clock first: on a narrow terminal it is the description that gets cut, not the numbers
+    return Bar(SpinnerColumn(table_column=Column(no_wrap=True, min_width=1)),
+               Elapsed(table_column=Column(no_wrap=True, min_width=13)),
+               TextColumn(limit_text, table_column=Column(no_wrap=True, min_width=len(limit_text))),
+               TextColumn("waiting for {task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+               console=console, transient=True, refresh_per_second=4, expand=True)
 
 
 def _fmt_elapsed(s: float) -> str:

@@ -237,6 +237,8 @@ def _step(ctx: Context, r: Resource, action: str, fn: Callable[[], Any]) -> Any:
         raise
     except Exception as e:  # noqa: BLE001 - one message shape: "creating S3 bucket (s3_bucket.x): cause"
         raise StepError(action, _label(r), e) from e
+    finally:
+        ctx.progress.finish()  # a wait drawn on the terminal ends with its step, done or not
 
 
 def outputs(ctx: Context) -> dict[str, Any]:

@@ -23,6 +23,9 @@ class ConfigError(ProvisionError):
         msg = f"{where}: expected {expected}"
         if has_found:
             msg += f", found {_show(found)}"
+        self.found_text = _show(found) if has_found else None
+        #: every error of the file, this one first (``config.load`` collects them all; ``validate`` lists them)
+        self.errors: list[ConfigError] = [self]
         super().__init__(msg)
 
 

@@ -1,23 +1,52 @@
-"""structlog, configured once: console lines on a terminal, JSON lines for cron and CI (stderr)."""
+"""structlog, configured once: console lines on a terminal, JSON lines for cron and CI (stderr).
+
+Colour (the console renderer here, the plan's ``+ ~ -`` in render.text, the progress line) is
+decided in one place, :func:`color_enabled`: ``--color always`` / ``never`` say so; ``auto`` (the
+default) colours only a terminal, and never when ``NO_COLOR`` is set (no-color.org) or
+``TERM=dumb``.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Mapping, MutableMapping
+from typing import IO, Any
 
 import structlog
 
+COLOR_MODES = ("auto", "always", "never")
+_color_mode = "auto"
 
-def _escape_controls(_logger: object, _name: str, event: dict) -> dict:
+
+def _escape_controls(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Values logged from AWS or the lock (a holder, an error message) never carry control characters."""
     from .safe_text import escape_controls
 
     return {k: escape_controls(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
-def configure(fmt: str = "console", level: int = logging.INFO) -> None:
+def color_enabled(stream: IO[str] | None = None, mode: str | None = None) -> bool:
+    """Whether to write colour to ``stream`` (default: stdout) under ``mode`` (default: configured)."""
+    mode = mode or _color_mode
+    if mode == "always":  # an explicit flag wins over NO_COLOR, as no-color.org asks of flags
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool((stream or sys.stdout).isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def configure(fmt: str = "console", level: int = logging.INFO, color: str = "auto") -> None:
+    global _color_mode
+    if color not in COLOR_MODES:
+        raise ValueError(f"color: expected one of {COLOR_MODES}, found {color!r}")
+    _color_mode = color
     renderer = (structlog.processors.JSONRenderer() if fmt == "json"
-                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+                else structlog.dev.ConsoleRenderer(colors=color_enabled(sys.stderr)))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

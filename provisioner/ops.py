@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 
 def load_saved_plan(path: str) -> Plan:
+    return read_saved_plan(path)[0]
+
+
+def read_saved_plan(path: str) -> tuple[Plan, dict[str, Any]]:
+    """The saved plan and its JSON as saved (its header says which stack, account and region)."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -34,7 +39,7 @@ def load_saved_plan(path: str) -> Plan:
     if not isinstance(data, dict) or data.get("format_version") != 1 or "changes" not in data:
         raise ProvisionError(f"{path}: not a saved plan (expected format_version 1 from `provision plan -o FILE`)")
     try:
-        return Plan.from_json(data)
+        return Plan.from_json(data), data
     except (KeyError, TypeError) as e:
         raise ProvisionError(f"{path}: malformed saved plan: {e}") from None
 
@@ -272,5 +277,5 @@ def publish_drift_metric(ctx: Context, plan: Plan) -> int:
     return count
 
 
-__all__ = ["load_saved_plan", "stale_reasons", "outputs_text", "show_data", "show_text", "preflight",
+__all__ = ["load_saved_plan", "read_saved_plan", "stale_reasons", "outputs_text", "show_data", "show_text", "preflight",
            "checks_text", "publish_drift_metric", "METRIC_NAMESPACE", "METRIC_NAME"]

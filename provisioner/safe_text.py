@@ -28,3 +28,14 @@ def escape_controls(text: str, keep: str = "\n") -> str:
 def mask_emails(text: str) -> str:
     """``ops@example.com`` -> ``o***@example.com`` (plan and drift, unless --show-sensitive)."""
     return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")  # colour codes: only ever written by render/text.py itself
+
+
+def for_terminal(text: str, color: bool = False) -> str:
+    """``text`` with control characters escaped; with ``color``, the SGR colour codes kept (the
+    caller coloured the text itself and escaped what came from outside before colouring it)."""
+    if not color:
+        return escape_controls(text)
+    return "".join(p if _SGR.fullmatch(p) else escape_controls(p) for p in _SGR.split(text))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -271,12 +272,16 @@ def test_progress_on_a_terminal_and_as_log_lines(capsys):
     tty = FakeTTY()
     p = engine.Progress(stream=tty)
     assert p.interactive
-    p.tick("CloudFront distribution E1 to deploy", 5)
-    p.tick("CloudFront distribution E1 to deploy", 65)
+    p.tick("CloudFront distribution E1 to deploy", 5, 1800)
+    p.tick("CloudFront distribution E1 to deploy", 65, 1800)
     p.done("CloudFront distribution E1 to deploy", 70)
     out = tty.getvalue()
-    assert "\r  waiting for CloudFront distribution E1 to deploy ... 5s elapsed" in out
-    assert "... 1m05s elapsed" in out and "done after 1m10s" in out
+    # a rich.progress line: spinner, what, elapsed, the wait's time limit; then one line when done
+    assert "5s elapsed    of at most 30m00s waiting for CloudFront distribution E1" in out
+    assert "1m05s elapsed of at most 30m00s waiting for CloudFront distribution E1" in out
+    assert any(frame in out for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"), out  # the spinner
+    assert out.rstrip().endswith("CloudFront distribution E1 to deploy: done after 1m10s")
+    assert not p._live  # the live line is stopped (no redraw thread left behind)
 
     configure("json")
     log_stream = io.StringIO()
@@ -303,8 +308,10 @@ def test_apply_shows_live_progress_on_a_terminal(aws_env, desired_file, monkeypa
     ctx = engine.Context(desired, Aws(region="us-east-1"), progress=engine.Progress(stream=tty))
     resources, unmanaged = build_resources(desired)
     engine.apply(ctx, engine.plan(ctx, resources, unmanaged), resources)
-    assert "\r  waiting for CloudFront distribution" in tty.getvalue()
-    assert "elapsed" in tty.getvalue()
+    out = tty.getvalue()
+    assert re.search(r"\d+s elapsed +of at most \d+m00s waiting for CloudFront distribution", out), out
+    assert "to deploy: done after" in out or "\x1b[2K" in out  # done, or erased when it took under 0.5 s
+    assert not ctx.progress._live  # every live line stopped with its step
 
 
 # --- the command line itself ---------------------------------------------------------------------------
@@ -346,7 +353,7 @@ def test_drift_schedule_examples():
     timer = (scripts / "provision-drift.timer").read_text()
     assert "OnCalendar=" in timer and "WantedBy=timers.target" in timer
     wf = yaml.safe_load((scripts / "github-actions-drift.yml").read_text())
-    assert wf["permissions"]["id-token"] == "write"
+    assert wf["permissions"] == {} and wf["jobs"]["drift"]["permissions"]["id-token"] == "write"  # per job
     assert "schedule" in wf[True]  # YAML 1.1 reads the key `on` as True
     steps = wf["jobs"]["drift"]["steps"]
     creds = [s for s in steps if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")]

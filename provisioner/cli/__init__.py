@@ -37,7 +37,7 @@ def main() -> None:  # console script
     if argv and not {"--help", "-h"} & set(argv):  # help needs no logging: keep `--help` light
         _import_structlog_without_rich()
     try:
-        app()
+        app(prog_name="provision")
     except KeyboardInterrupt:  # pragma: no cover
         _echo("interrupted", err=True)
         sys.exit(130)

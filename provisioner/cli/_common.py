@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import typer
 
 from ..errors import EXIT_ERROR, ProvisionError
+from ._group import JSON_META, TOLD_META, ProvisionGroup, get_current_context
+
+LogFormat = Literal["console", "json"]
+Format = Literal["text", "json", "markdown"]
+Color = Literal["auto", "always", "never"]
 
 if TYPE_CHECKING:
     from ..config import DesiredState
@@ -15,41 +20,91 @@ if TYPE_CHECKING:
     from ..model import Plan, Resource
 
 app = typer.Typer(
-    add_completion=False,
+    cls=ProvisionGroup,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    help="Build and keep in shape the AWS infrastructure of the Slurm Factory Spack buildcache.",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-FileOpt = typer.Option("desired_state.toml", "-f", "--file", help="Desired state file.")
-ProfileOpt = typer.Option(None, "--profile", help="AWS profile (default: the standard credential chain).")
-RegionOpt = typer.Option(None, "--region", help="AWS region for regional clients (default: the file's stack.region).")
-LogOpt = typer.Option("console", "--log-format", help="console or json (json for cron/CI).")
-JsonOpt = typer.Option(False, "--json", help="Machine-readable output on stdout.")
-LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", help="Seconds to wait for another apply/destroy of this stack "
-                                                          "to finish (default 0: fail at once, naming the holder).")
+FileOpt = typer.Option("desired_state.toml", "-f", "--file", metavar="PATH", envvar="PROVISION_FILE", show_envvar=True,
+                       help="Desired state file.")
+ProfileOpt = typer.Option(None, "--profile", metavar="NAME", envvar=["PROVISION_PROFILE", "AWS_PROFILE"],
+                          show_envvar=True, help="AWS profile (default: the standard credential chain).")
+RegionOpt = typer.Option(None, "--region", metavar="REGION",
+                         help="AWS region for regional clients (default: the file's stack.region).")
+# Choices are typed Literal[...] where used (typer makes them a choice: a bad value is a usage error).
+LogOpt = typer.Option("console", "--log-format",
+                      envvar="PROVISION_LOG_FORMAT", show_envvar=True,
+                      help="Logs on stderr: console lines, or JSON lines for cron/CI.")
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output on stdout (short for --format json).")
+FormatOpt = typer.Option(None, "--format",
+                         help="What to print on stdout: text (default), json, or markdown (PR comments, job summaries).")
+ReportOpt = typer.Option(None, "--report", metavar="PATH",
+                         help="Also write the report to PATH, in the format its extension names (.json, .md, .txt). "
+                              "Repeatable.")
+ColorOpt = typer.Option("auto", "--color",
+                        help="Colour: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always or never.")
+LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", metavar="SECONDS", envvar="PROVISION_LOCK_TIMEOUT",
+                              show_envvar=True, help="Seconds to wait for another apply/destroy of this stack "
+                                                     "to finish (default 0: fail at once, naming the holder).")
 BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply lock first (a run that died).")
 
 
-def _echo(msg: str = "", err: bool = False) -> None:
-    """Every line the CLI prints: control characters (text from AWS, the lock) shown escaped."""
-    from ..safe_text import escape_controls
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
 
-    typer.echo(escape_controls(msg), err=err)
+        typer.echo(f"provision {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit (`provision version` says more)."),
+) -> None:
+    """Build and keep in shape the AWS infrastructure of the Slurm Factory Spack buildcache.
+
+    Exit codes: 0 no changes / no drift / success, 2 changes / drift found, 1 error (usage errors too).
+    """
+
+
+def _echo(msg: str = "", err: bool = False, color: bool | None = None) -> None:
+    """Every line the CLI prints. Control characters (text from AWS, the lock) are shown escaped, but
+    for the colour codes we wrote ourselves when ``color`` is set (logs.color_enabled decided on it)."""
+    from ..safe_text import for_terminal
+
+    typer.echo(for_terminal(msg, bool(color)), err=err, color=color)
 
 
 def _fail(e: BaseException) -> "typer.Exit":
-    _echo(f"Error: {e}", err=True)
+    """Tell a failure: every line on stderr (all of a file's config errors), and, for a JSON run or
+    one with --report files, the JSON error object too. Exit 1."""
+    from ._output import current
+
+    for err in getattr(e, "errors", None) or [e]:
+        _echo(f"Error: {err}", err=True)
+    out = current()
+    if out is not None:
+        out.fail(e)
+    elif (ctx := get_current_context(silent=True)) is not None and ctx.meta.get(JSON_META):
+        from ..render import error_json, to_json
+
+        _echo(to_json(error_json(e)))
+    ctx = get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[TOLD_META] = True
     return typer.Exit(EXIT_ERROR)
 
 
-def _setup(log_format: str) -> None:
+def _setup(log_format: str, color: str = "auto") -> None:
     from ..logs import configure
 
     if log_format not in ("console", "json"):
         raise ProvisionError(f"--log-format: expected 'console' or 'json', found {log_format!r}")
-    configure(log_format)
+    configure(log_format, color=color)
 
 
 def _load(file: str) -> DesiredState:
@@ -111,10 +166,11 @@ def _locked(ctx: Context, command: str, timeout: float, force: bool) -> Any:
 
 
 def _run_plan(file: str, profile: Optional[str], region: Optional[str], log_format: str,
-              strict: Optional[bool] = None, quiet: bool = False) -> tuple[Context, list[Resource], Plan]:
+              strict: Optional[bool] = None, quiet: bool = False,
+              color: str = "auto") -> tuple[Context, list[Resource], Plan]:
     from .. import engine
 
-    _setup(log_format)
+    _setup(log_format, color)
     desired = _load(file)
     if strict is not None:  # plan: the findings on stderr, before any AWS call (not with --json: one document)
         _risks(desired, strict, err=True, quiet=quiet)

@@ -1,20 +1,39 @@
-"""The operator's verbs around a stack: unlock, outputs, show, preflight, policy."""
+"""The operator's verbs around a stack: unlock, outputs, show, preflight, policy, version."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import EXIT_CHANGES, EXIT_ERROR, ProvisionError
-from ._common import FileOpt, JsonOpt, LogOpt, ProfileOpt, RegionOpt, _check_account, _echo, _fail, _load, _run_plan, _session, _setup, app
+from ._common import (
+    FileOpt,
+    Format,
+    FormatOpt,
+    JsonOpt,
+    LogFormat,
+    LogOpt,
+    ProfileOpt,
+    RegionOpt,
+    ReportOpt,
+    _check_account,
+    _echo,
+    _fail,
+    _load,
+    _run_plan,
+    _session,
+    _setup,
+    app,
+)
 
 
 @app.command()
 def unlock(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     force: bool = typer.Option(False, "--force", help="Really break the lock (without it: only show the holder)."),
-    log_format: str = LogOpt,
+    log_format: LogFormat = LogOpt,
 ) -> None:
     """Break the stack's apply lock left by a run that died (SIGKILL, lost machine).
 
@@ -44,45 +63,73 @@ def unlock(
 
 @app.command()
 def outputs(
-    name: Optional[str] = typer.Argument(None, help="Print only this output's value (for scripts)."),
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Print only this output's value (for scripts)."),
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
-    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    json_out: bool = JsonOpt, fmt: Optional[Format] = FormatOpt, reports: Optional[list[Path]] = ReportOpt,
+    log_format: LogFormat = LogOpt,
 ) -> None:
     """The desired state's [outputs], read from live AWS. Read-only.
 
     Exit 0: every output has a value; 2: some resource is not created yet (null / "(not created)"); 1: error.
+    JSON is the plain {name: value} map (one value with NAME), for scripts: it has no header.
     """
-    from .. import engine, render
+    from .. import engine
     from ..ops import outputs_text
+    from ._output import Report, lazy_meta, output
 
+    sink = output("outputs", json_out, fmt, reports)
     try:
         ctx, _res, _p = _run_plan(file, profile, region, log_format)
         values = engine.outputs(ctx)
         if name is not None and name not in values:
             raise ProvisionError(f"no output {name!r}; outputs are: {', '.join(values) or '(none)'}")
+        if name is not None:
+            values = {name: values[name]}
+        meta = lazy_meta(ctx)
+
+        def markdown() -> str:
+            from ..render.markdown import outputs_markdown
+
+            return outputs_markdown(values, meta())
+
+        one = values[name] if name is not None else None
+        sink.emit(Report(text=lambda _c: ("" if one is None else str(one)) if name is not None else outputs_text(values),
+                         json=lambda: one if name is not None else values, markdown=markdown))
     except ProvisionError as e:
         raise _fail(e) from None
-    if name is not None:
-        values = {name: values[name]}
-        _echo(render.to_json(values[name]) if json_out else ("" if values[name] is None else str(values[name])))
-    else:
-        _echo(render.to_json(values) if json_out else outputs_text(values))
     if any(v is None for v in values.values()):
         raise typer.Exit(EXIT_CHANGES)
 
 
 @app.command()
 def show(
+    plan_file: Optional[str] = typer.Argument(
+        None, metavar="[PLANFILE]", help="A plan saved with `provision plan -o PLANFILE`: render it (text, json, "
+                                         "markdown) without applying it; no AWS call."),
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
-    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    json_out: bool = JsonOpt, fmt: Optional[Format] = FormatOpt, reports: Optional[list[Path]] = ReportOpt,
+    log_format: LogFormat = LogOpt,
     offline: bool = typer.Option(False, "--offline", help="No AWS call: values from other resources show as "
                                                           "(known after apply)."),
 ) -> None:
-    """The fully resolved desired state (the seed's synth): every value as it will be sent. Read-only."""
+    """The fully resolved desired state (the seed's synth): every value as it will be sent. Read-only.
+
+    With PLANFILE: that saved plan, as `plan` shows it (the desired file is not read).
+    """
     from .. import render
     from ..ops import show_data, show_text
+    from ._output import Report, lazy_meta, output, plan_report
 
+    sink = output("show", json_out, fmt, reports)
     try:
+        if plan_file is not None:
+            from ..ops import read_saved_plan
+
+            _setup(log_format)
+            saved, data = read_saved_plan(plan_file)
+            meta = lazy_meta(None, source=saved.source, desired_hash=saved.desired_hash, saved=data)
+            sink.emit(plan_report(saved, meta))
+            return
         if offline:
             _setup(log_format)
             desired = _load(file)
@@ -95,15 +142,23 @@ def show(
         else:
             ctx, resources, _p = _run_plan(file, profile, region, log_format)
         data = show_data(ctx, resources, offline=offline)
+        meta = lazy_meta(ctx)
+
+        def markdown() -> str:
+            from ..render.markdown import show_markdown
+
+            return show_markdown(data, meta())
+
+        sink.emit(Report(text=lambda _c: show_text(data).rstrip("\n"), json=lambda: render.with_header(data, meta()),
+                         markdown=markdown))
     except ProvisionError as e:
         raise _fail(e) from None
-    _echo(render.to_json(data) if json_out else show_text(data).rstrip("\n"))
 
 
 @app.command()
 def preflight(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
-    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    json_out: bool = JsonOpt, log_format: LogFormat = LogOpt,
 ) -> None:
     """Check before any change (the seed's bootstrap): credentials, account, region, hosted zone.
 
@@ -112,7 +167,9 @@ def preflight(
     from .. import render
     from ..ops import checks_text
     from ..ops import preflight as run_checks
+    from ._output import output
 
+    output("preflight", json_out)
     try:
         _setup(log_format)
         desired = _load(file)
@@ -138,7 +195,9 @@ def policy(
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for running provision. No AWS call is made."""
     from .. import iam_actions, render
+    from ._output import output
 
+    output("policy", True)  # its output is JSON: a failure says so in JSON too
     if read_only == apply_:
         raise _fail(ProvisionError("choose one of --read-only or --apply"))
     try:
@@ -147,3 +206,33 @@ def policy(
     except ProvisionError as e:
         raise _fail(e) from None
     _echo(render.to_json(doc))
+
+
+@app.command()
+def version(json_out: bool = JsonOpt) -> None:
+    """The tool's version and what it runs on (Python, boto3, botocore, typer). Also: provision --version."""
+    from .. import render
+
+    info = versions()
+    if json_out:
+        _echo(render.to_json({"format_version": render.FORMAT_VERSION, "tool": "provision", **info}))
+    else:
+        _echo("\n".join(f"{k.removesuffix('_version').replace('tool', 'provision')} {v or '(not installed)'}"
+                         for k, v in info.items()))
+
+
+def versions() -> dict[str, str | None]:
+    import platform
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    from .. import __version__
+
+    def of(dist: str) -> str | None:
+        try:
+            return dist_version(dist)
+        except PackageNotFoundError:
+            return None
+
+    return {"tool_version": __version__, "python_version": platform.python_version(),
+            "boto3_version": of("boto3"), "botocore_version": of("botocore"), "typer_version": of("typer")}

@@ -7,15 +7,21 @@ from typing import Optional
 
 import typer
 
-from ..errors import EXIT_CHANGES, EXIT_ERROR, ProvisionError
+from ..errors import EXIT_CHANGES, EXIT_ERROR, ConfigError, ProvisionError
 from ._common import (
     BreakLockOpt,
+    Color,
+    ColorOpt,
     FileOpt,
+    Format,
+    FormatOpt,
     JsonOpt,
     LockTimeoutOpt,
+    LogFormat,
     LogOpt,
     ProfileOpt,
     RegionOpt,
+    ReportOpt,
     SensitiveOpt,
     StrictOpt,
     _check_account,
@@ -34,13 +40,37 @@ from ._common import (
 
 
 @app.command()
-def validate(file: str = FileOpt, log_format: str = LogOpt, strict: bool = StrictOpt) -> None:
-    """Check the desired state file and list its risk findings. No AWS call is made."""
+def validate(file: str = FileOpt, json_out: bool = JsonOpt, log_format: LogFormat = LogOpt,
+             strict: bool = StrictOpt) -> None:
+    """Check the desired state file: every error it has (file, key path, expected, found), and its risk
+    findings. No AWS call.
+
+    Exit 0: valid, 1: invalid (each error on stderr; with --json, all of them in "errors"), or a
+    finding not accepted with --strict.
+    """
+    from .. import render
+    from ._output import output
+
+    out = output("validate", json_out)
     try:
         _setup(log_format)
         d = _load(file)
+    except ConfigError as e:
+        for err in e.errors:
+            _echo(f"Error: {err}", err=True)
+        _echo(f"{file}: invalid: {len(e.errors)} error{'s' if len(e.errors) != 1 else ''}", err=True)
+        if out.fmt == "json":
+            _echo(render.to_json({**render.error_json(e), "file": file, "valid": False}))
+        raise typer.Exit(EXIT_ERROR) from None
+    except ProvisionError as e:
+        raise _fail(e) from None
+    if out.fmt == "json":
+        _echo(render.to_json({**render.header(None), "file": file, "valid": True, "stack": d.stack.name,
+                              "region": d.stack.region, "errors": []}))
+    else:
         _echo(f"{file}: valid (stack {d.stack.name!r}, region {d.stack.region})")
-        _risks(d, strict, err=False)
+    try:
+        _risks(d, strict, err=out.fmt == "json")  # findings (stderr with --json: stdout is one document)
     except ProvisionError as e:
         raise _fail(e) from None
 
@@ -48,23 +78,30 @@ def validate(file: str = FileOpt, log_format: str = LogOpt, strict: bool = Stric
 @app.command()
 def plan(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
-    json_out: bool = JsonOpt, out: Optional[Path] = typer.Option(None, "-o", "--out", help="Save the plan (JSON) for `apply PLAN`."),
-    log_format: str = LogOpt, verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
+    json_out: bool = JsonOpt, fmt: Optional[Format] = FormatOpt, reports: Optional[list[Path]] = ReportOpt,
+    out: Optional[Path] = typer.Option(None, "-o", "--out", metavar="PATH", help="Save the plan (JSON) for `apply PLAN`."),
+    log_format: LogFormat = LogOpt, color: Color = ColorOpt,
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
     expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
     strict: bool = StrictOpt, show_sensitive: bool = SensitiveOpt,
 ) -> None:
-    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error."""
-    from .. import render
-    from ..safe_text import mask_emails
+    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error.
 
+    With GITHUB_STEP_SUMMARY set (GitHub Actions), the markdown plan is appended to the job summary.
+    """
+    from .. import render
+    from ._output import lazy_meta, output, plan_report
+
+    sink = output("plan", json_out, fmt, reports, summary=True, sensitive=show_sensitive)
     try:
-        _ctx, _res, p = _run_plan(file, profile, region, log_format, strict=strict, quiet=json_out)
+        ctx, _res, p = _run_plan(file, profile, region, log_format, strict=strict, quiet=sink.fmt == "json",
+                                 color=color)
+        report = plan_report(p, lazy_meta(ctx, desired_hash=p.desired_hash), verbose)
+        if out is not None:
+            out.write_text(render.to_json(report.json()) + "\n")
+        sink.emit(report)
     except ProvisionError as e:
         raise _fail(e) from None
-    if out is not None:
-        out.write_text(render.to_json(p.to_json()) + "\n")
-    shown = render.to_json(p.to_json()) if json_out else render.plan_text(p, verbose=verbose)
-    _echo(shown if show_sensitive else mask_emails(shown))
     if p.has_changes:
         raise typer.Exit(EXIT_ERROR if expect_no_changes else EXIT_CHANGES)
 
@@ -72,7 +109,8 @@ def plan(
 @app.command()
 def drift(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
-    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    json_out: bool = JsonOpt, fmt: Optional[Format] = FormatOpt, reports: Optional[list[Path]] = ReportOpt,
+    log_format: LogFormat = LogOpt, color: Color = ColorOpt,
     publish_metric: bool = typer.Option(
         False, "--publish-metric",
         help="Also put the count of drifted resources to CloudWatch (Provision/Drift DriftedResources, "
@@ -81,23 +119,23 @@ def drift(
 ) -> None:
     """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
 
-    Quiet when clean: one summary line. On drift: resource, field, expected, actual.
+    Quiet when clean: one summary line. On drift: resource, field, expected, actual. With
+    GITHUB_STEP_SUMMARY set (GitHub Actions), the markdown report is appended to the job summary.
     """
     from .. import render
+    from ._output import drift_report, lazy_meta, output
 
+    sink = output("drift", json_out, fmt, reports, summary=True, sensitive=show_sensitive)
     try:
-        ctx, _res, p = _run_plan(file, profile, region, log_format)
+        ctx, _res, p = _run_plan(file, profile, region, log_format, color=color)
         p, ignored = render.apply_ignores(p, ctx.desired.drift_ignore)
         if publish_metric:
             from ..ops import publish_drift_metric
 
             publish_drift_metric(ctx, p)
+        sink.emit(drift_report(p, ignored, lazy_meta(ctx, desired_hash=p.desired_hash)))
     except ProvisionError as e:
         raise _fail(e) from None
-    from ..safe_text import mask_emails
-
-    shown = render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored)
-    _echo(shown if show_sensitive else mask_emails(shown))
     if p.has_changes:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -107,21 +145,23 @@ def apply(
     plan_file: Optional[str] = typer.Argument(
         None, metavar="[PLAN]", help="A plan saved with `provision plan -o PLAN`: apply exactly it (no question); "
                                      "refused if the desired file or live state moved since."),
-    file: Optional[str] = typer.Option(None, "-f", "--file",
-                                       help="Desired state file (default: desired_state.toml, or the saved plan's)."),
+    file: Optional[str] = typer.Option(None, "-f", "--file", metavar="PATH", envvar="PROVISION_FILE", show_envvar=True,
+                                       help="Desired state file (default: the saved plan's, or desired_state.toml)."),
     profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
-    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
+    log_format: LogFormat = LogOpt, color: Color = ColorOpt, lock_timeout: float = LockTimeoutOpt,
+    break_lock: bool = BreakLockOpt,
 ) -> None:
     """Make live AWS match the desired state: shows the plan, asks, applies in dependency order."""
     from contextlib import ExitStack
 
     from .. import engine, render
+    from ..logs import color_enabled
 
     held = ExitStack()
     try:
-        _setup(log_format)
+        _setup(log_format, color)
         saved = None
         if plan_file is not None:
             from ..ops import load_saved_plan
@@ -146,7 +186,7 @@ def apply(
                 raise ProvisionError(
                     f"refusing to apply {plan_file}: it is stale; make a new plan.\n  " + "\n  ".join(moved))
             p = saved
-        _echo(render.plan_text(p))
+        _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
         if not p.has_changes:
             if locked is None:  # nothing to do: no lock taken (a crashed run's lock here is cleared)
                 from ..lock import clear_if_dead
@@ -162,7 +202,7 @@ def apply(
                 ctx.forget()
                 p = engine.plan(ctx, resources, unmanaged)
                 _echo("Another run held the lock; the plan now that it is released:")
-                _echo(render.plan_text(p))
+                _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
                 if not p.has_changes:
                     return
             if not auto_approve:
@@ -194,7 +234,8 @@ def apply(
 def destroy(
     file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
     force: bool = typer.Option(False, "--force", help="Do not ask for confirmation."),
-    log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
+    log_format: LogFormat = LogOpt, color: Color = ColorOpt, lock_timeout: float = LockTimeoutOpt,
+    break_lock: bool = BreakLockOpt,
 ) -> None:
     """Delete what this stack owns, in reverse dependency order. Shows the plan and asks.
 
@@ -204,10 +245,11 @@ def destroy(
     from contextlib import ExitStack
 
     from .. import engine, render
+    from ..logs import color_enabled
 
     held = ExitStack()
     try:
-        _setup(log_format)
+        _setup(log_format, color)
         desired = _load(file)
         _require_account(desired)
         ctx, resources, _unmanaged = _session(desired, profile, region)
@@ -215,7 +257,7 @@ def destroy(
         if break_lock:  # asked for explicitly: break (and hold) it whatever there is to do
             held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
         p = engine.destroy_plan(ctx, resources)
-        _echo(render.plan_text(p))
+        _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
         if not p.has_changes:
             return  # nothing to delete: no lock taken
         if not break_lock:
@@ -224,7 +266,7 @@ def destroy(
                 ctx.forget()
                 p = engine.destroy_plan(ctx, resources)
                 _echo("Another run held the lock; the plan now that it is released:")
-                _echo(render.plan_text(p))
+                _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
                 if not p.has_changes:
                     return
         if not force:

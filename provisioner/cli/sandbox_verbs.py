@@ -11,8 +11,8 @@ from ._common import _echo, _fail, app
 
 @app.command()
 def sandbox(
-    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (default: a free one)."),
-    zone: str = typer.Option("vantagecompute.ai", "--zone", help="Hosted zone to create as a fixture."),
+    port: int = typer.Option(0, "--port", metavar="N", help="Port on 127.0.0.1 (default: a free one)."),
+    zone: str = typer.Option("vantagecompute.ai", "--zone", metavar="ZONE", help="Hosted zone to create as a fixture."),
 ) -> None:
     """Run the AWS-faithful sandbox (patched moto) on 127.0.0.1 until SIGINT/SIGTERM.
 
@@ -51,7 +51,7 @@ def sandbox(
 
 @app.command()
 def demo(
-    file: str = typer.Option("", "-f", "--file", help="Desired state file (default: the repository's desired_state.toml)."),
+    file: str = typer.Option("", "-f", "--file", metavar="PATH", help="Desired state file (default: the repository's desired_state.toml)."),
 ) -> None:
     """The whole workflow in one run against an embedded sandbox: plan, apply, plan (no changes),
     an out-of-band change, drift (exit 2), apply to repair, drift clean, outputs.

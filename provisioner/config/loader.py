@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ..errors import ConfigError, Described
 from .alarms import ADDITIONAL_METRICS, Alarms, parse_alarms
-from .base import Section
+from .base import Section, active, collecting, report
 from .cdn import Cdn, parse_cdn
 from .dns import Certificate, Dns, parse_certificate, parse_dns
 from .drift import parse_drift
@@ -77,39 +78,106 @@ def loads(text: str, file: str = "<string>") -> DesiredState:
 
 
 def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
+    """The validated desired state, or a ConfigError: the first error found (its message as ever),
+    with every error of the file in ``.errors`` (what ``provision validate`` lists)."""
+    desired = None
+    with collecting() as found:
+        try:
+            desired = _from_dict(data, file)
+        except ConfigError as e:  # the file is not a table at all
+            found.add(e)
+        except Exception:
+            if not found.errors:
+                raise
+            # else a check tripped over a stand-in for a value already reported: the errors stand
+    if found.errors or desired is None:
+        first = found.errors[0]
+        first.errors = list(found.errors)
+        raise first
+    return desired
+
+
+T = TypeVar("T")
+
+
+def _checked(parse: Callable[[Section], T], sec: Section) -> T:
+    """``parse(sec)``. While collecting, a check that raises stops only at its own key: the error is
+    kept and ``parse`` runs again on a copy without that key (a list item takes its list along), so
+    the rest of the section is still checked; at the end (or when the key cannot be dropped) it runs
+    on a silent, empty copy, whose stand-in values let the sections that depend on this one be checked."""
+    found = active()
+    if found is None:
+        return parse(sec)
+    data: dict[str, Any] | None = None
+    for _attempt in range(50):
+        try:
+            return parse(sec)
+        except ConfigError as e:
+            found.add(e)
+            data = copy.deepcopy(sec.data) if data is None else data
+            rel = e.path if not sec.path else e.path[len(sec.path) + 1:] if e.path.startswith(sec.path + ".") else ""
+            if not rel or not _drop(data, rel):
+                break
+            sec = Section(sec.file, sec.path, data, used=sec.used)
+    return parse(Section(sec.file, sec.path, {}, silent=True, used=sec.used))
+
+
+def _drop(node: Any, rel: str) -> bool:
+    """Remove the key that ``rel`` (``a.b[2].c``, keys may hold dots) names below ``node``."""
+    while isinstance(node, dict):
+        if rel in node:
+            del node[rel]
+            return True
+        for k in sorted(node, key=len, reverse=True):
+            if rel.startswith(k + "."):
+                node, rel = node[k], rel[len(k) + 1:]
+                break
+            if rel.startswith(k + "["):
+                index, _, rest = rel[len(k) + 1:].partition("]")
+                if not rest or not index.isdigit() or not isinstance(node[k], list) or int(index) >= len(node[k]):
+                    del node[k]  # the item itself: its list goes (the others' indices keep their meaning)
+                    return True
+                node, rel = node[k][int(index)], rest.removeprefix(".")
+                break
+        else:
+            return False
+    return False
+
+
+def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
     root = Section(file, "", data)
-    stack = parse_stack(root)
-    buildcache, logs = parse_s3(root)
-    dns = parse_dns(root.section("dns"))
-    cert = parse_certificate(root.section("certificate"), dns, file)
-    cdn = parse_cdn(root.section("cdn"), dns, cert, file)
-    oidc = parse_oidc(root.section("github_oidc"))
-    role = parse_role(root.section("github_role"), oidc)
-    user = parse_user(root.section("admin_user"))
-    alarms = parse_alarms(root.section("alarms"))
-    outputs = parse_outputs(root.section("outputs", required=False))
-    drift_ignore = parse_drift(root.section("drift", required=False))
-    risk_accepts = parse_risks(root.section("risks", required=False))
+    stack = _checked(parse_stack, root)
+    buildcache, logs = _checked(parse_s3, root)
+    dns = _checked(parse_dns, root.section("dns"))
+    cert = _checked(lambda s: parse_certificate(s, dns, file), root.section("certificate"))
+    cdn = _checked(lambda s: parse_cdn(s, dns, cert, file), root.section("cdn"))
+    oidc = _checked(parse_oidc, root.section("github_oidc"))
+    role = _checked(lambda s: parse_role(s, oidc), root.section("github_role"))
+    user = _checked(parse_user, root.section("admin_user"))
+    alarms = _checked(parse_alarms, root.section("alarms"))
+    outputs = _checked(parse_outputs, root.section("outputs", required=False))
+    drift_ignore = _checked(parse_drift, root.section("drift", required=False))
+    risk_accepts = _checked(parse_risks, root.section("risks", required=False))
     root.used.update({"risks", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
                       "alarms", "outputs"})
     root.done()
     if not cdn.additional_metrics:  # an alarm on a metric CloudFront does not publish watches nothing
         for i, a in enumerate(alarms.alarms):
             if a.metric in ADDITIONAL_METRICS:
-                raise ConfigError(file, f"alarms.alarm[{i}].metric",
-                                  f"a standard CloudFront metric, or cdn.additional_metrics = true ({a.metric} is "
-                                  "an additional metric, published only with the monitoring subscription)", a.metric)
+                report(ConfigError(file, f"alarms.alarm[{i}].metric",
+                                   f"a standard CloudFront metric, or cdn.additional_metrics = true ({a.metric} is "
+                                   "an additional metric, published only with the monitoring subscription)", a.metric))
     # CloudFront's limit on an origin access identity's Comment (128): provision writes
     # "<bucket> (provision:<stack>)" there, its ownership marker (reconcilers/cloudfront).
     oai_comment = len(buildcache.name) + len(stack.name) + len(" (provision:)")
     if cdn.origin_access == "oai" and oai_comment > 128:
-        raise ConfigError(file, "stack.name", "a stack name short enough for the OAI comment "
-                          "'<s3.buildcache.name> (provision:<stack.name>)' to fit CloudFront's 128 characters "
-                          f"(at most {128 - len(buildcache.name) - len(' (provision:)')} with this bucket name)",
-                          stack.name)
+        report(ConfigError(file, "stack.name", "a stack name short enough for the OAI comment "
+                           "'<s3.buildcache.name> (provision:<stack.name>)' to fit CloudFront's 128 characters "
+                           f"(at most {128 - len(buildcache.name) - len(' (provision:)')} with this bucket name)",
+                           stack.name))
     names = {buildcache.name, logs.name}
     if len(names) != 2:
-        raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)
+        report(ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name))
     desired = DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,

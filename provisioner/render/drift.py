@@ -1,0 +1,65 @@
+"""Drift is the plan told as drift: ``[drift] ignore`` filtering and the list of drift items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import CREATE, NOOP, Plan, jsonable
+
+#: drift item kinds, in report order: a resource missing, then field differences by kind
+KINDS = ("MISSING", "CHANGE", "ADD", "REMOVE", "NOTE")
+
+
+def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Plan, list[str]]:
+    """Drop the differences that ``[drift] ignore`` accepts; return the rest and what was ignored.
+
+    A pattern is ``address`` (the whole resource) or ``address:field`` (fnmatch on both parts; a
+    field pattern also matches the fields below it). Ignored items stay visible in the report.
+    """
+    import fnmatch
+    from dataclasses import replace
+
+    if not patterns:
+        return plan, []
+
+    def hit(address: str, path: str | None) -> bool:
+        for p in patterns:
+            addr_pat, _, field_pat = p.partition(":")
+            if not fnmatch.fnmatchcase(address, addr_pat):
+                continue
+            if not field_pat:
+                return True
+            if path is not None and (fnmatch.fnmatchcase(path, field_pat) or path.startswith(field_pat + ".")):
+                return True
+        return False
+
+    ignored: list[str] = []
+    changes = []
+    for c in plan.changes:
+        if c.action == NOOP:
+            changes.append(c)
+        elif hit(c.address, None):
+            ignored.append(c.address)
+            changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+        else:
+            keep = tuple(f for f in c.fields if not hit(c.address, f.path))
+            ignored.extend(f"{c.address}:{f.path}" for f in c.fields if f not in keep)
+            if c.fields and not keep and c.action != CREATE:
+                changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+            else:
+                changes.append(replace(c, fields=keep) if c.action != CREATE else c)
+    return replace(plan, changes=changes), ignored
+
+
+def drift_items(plan: Plan) -> list[dict[str, Any]]:
+    """One item per difference: resource, path, kind (MISSING / CHANGE / ADD / REMOVE / NOTE), expected, actual."""
+    items: list[dict[str, Any]] = []
+    for c in plan.actionable:
+        if c.action == CREATE:
+            items.append({"resource": c.address, "path": "", "kind": "MISSING", "expected": "exists",
+                          "actual": None})
+            continue
+        for f in c.fields:
+            items.append({"resource": c.address, "path": f.path, "kind": f.kind, "expected": jsonable(f.new),
+                          "actual": jsonable(f.old)})
+    return items
