@@ -153,7 +153,12 @@ def _require_account(desired: DesiredState) -> None:
 def _check_account(ctx: Context) -> None:
     want = ctx.desired.stack.account_id
     if want:
-        got = ctx.aws.account_id()
+        from ..errors import StepError
+
+        try:
+            got = ctx.aws.account_id()
+        except Exception as e:  # noqa: BLE001 - no credentials, no endpoint: one message shape
+            raise StepError("checking", "the caller's account (sts:GetCallerIdentity)", e) from e
         if got != want:
             raise ProvisionError(f"credentials are for account {got}, but {ctx.desired.source} says stack.account_id = {want}")
 
