@@ -22,6 +22,11 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``route53``: ListHostedZonesByName ordering and paging.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``cloudfront_headers``: the response-headers and origin-request policy APIs with AWS's managed
+  policies; distributions check the policies they name.
+- ``s3_metrics``: bucket metrics configurations (Put/Get/List/Delete, ``NoSuchConfiguration``).
+- ``cloudtrail``: CreateTrail/UpdateTrail check the bucket policy grants CloudTrail delivery;
+  duplicate and missing trails answer as AWS does; HasCustomEventSelectors.
 """
 
 from __future__ import annotations
@@ -42,12 +47,15 @@ def apply() -> None:
             acm,
             cloudfront_access,
             cloudfront_distribution,
+            cloudfront_headers,
             cloudfront_monitoring,
             cloudfront_policies,
+            cloudtrail,
             cloudwatch,
             iam,
             route53,
             s3,
+            s3_metrics,
         )
 
         acm.apply_validation_wait()
@@ -59,5 +67,8 @@ def apply() -> None:
         route53.apply()
         iam.apply()
         cloudfront_policies.apply()
+        cloudfront_headers.apply()
+        s3_metrics.apply()
+        cloudtrail.apply()
         acm.apply()
         _applied = True
