@@ -24,6 +24,7 @@ class AdminUser(Resource):
     read_after = ()  # found by name
 
     def __init__(self, desired: DesiredState) -> None:
+        assert desired.admin_user is not None  # built only when [admin_user] is declared
         self.spec = desired.admin_user
 
     def desired(self, ctx: Context) -> dict:
