@@ -150,7 +150,7 @@ def _cors(c: Section) -> CorsHeaders:
     origins = c.strlist("allow_origins", required=True, min_len=1, what="a list of origins")
     if creds and "*" in origins:
         c.fail("allow_origins", "named origins when allow_credentials = true (browsers reject a credentialed "
-               "response with Access-Control-Allow-Origin '*')", list(origins))
+               "response with Access-Control-Allow-Origin '*')", Described(repr(list(origins))))
     expose = c.strlist("expose_headers", [], item=header)
     max_age = c.int("max_age", lo=0, hi=2 ** 31 - 1, optional=True)
     override = c.bool("origin_override", True)

@@ -71,7 +71,7 @@ class ManagedPolicy(_Policy):
         found = {self._config_of(p).get("Name"): p for p in self._list(ctx, "managed")}
         if self.name not in found:
             names = ", ".join(repr(n) for n in sorted(n for n in found if n)) or "none"
-            raise ConfigError(self.file, f"{self.section}.name", f"the name of a managed {self.service.lower()} "
+            raise ConfigError(self.file, f"{self.section}.name", f"the name of a managed {self.service} "
                               f"as AWS lists it (AWS lists {names})", self.name)
         return {"id": found[self.name]["Id"], "name": self.name}
 
