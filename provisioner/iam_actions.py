@@ -41,6 +41,12 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteBucketTagging"): ("s3:PutBucketTagging",),
     ("s3", "DeleteBucketOwnershipControls"): ("s3:PutBucketOwnershipControls",),
     ("s3", "GetBucketPolicyStatus"): ("s3:GetBucketPolicyStatus",),
+    ("s3", "GetBucketCors"): ("s3:GetBucketCORS",),
+    ("s3", "PutBucketCors"): ("s3:PutBucketCORS",),
+    ("s3", "DeleteBucketCors"): ("s3:PutBucketCORS",),
+    ("s3", "GetBucketMetricsConfiguration"): ("s3:GetMetricsConfiguration",),
+    ("s3", "PutBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
+    ("s3", "DeleteBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
     # CloudFront: creating with tags needs TagResource as well.
     ("cloudfront", "CreateDistributionWithTags"): ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
     ("cloudfront", "UpdateDistributionWithStagingConfig"): ("cloudfront:UpdateDistribution",),
@@ -54,6 +60,8 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # SNS / CloudWatch: creating with Tags needs TagResource.
     ("sns", "CreateTopic"): ("sns:CreateTopic", "sns:TagResource"),
     ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"),
+    # CloudTrail: creating with TagsList needs AddTags.
+    ("cloudtrail", "CreateTrail"): ("cloudtrail:CreateTrail", "cloudtrail:AddTags"),
     # STS: GetCallerIdentity needs no permission (it cannot be denied).
     ("sts", "GetCallerIdentity"): (),
 }
@@ -78,7 +86,10 @@ READ_ONLY: frozenset[str] = frozenset({
     "cloudfront:GetOriginAccessControlConfig", "cloudfront:ListCachePolicies",
     "cloudfront:ListCloudFrontOriginAccessIdentities", "cloudfront:ListDistributions",
     "cloudfront:ListOriginAccessControls", "cloudfront:ListTagsForResource",
-    "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+    "cloudfront:GetOriginRequestPolicyConfig", "cloudfront:GetResponseHeadersPolicyConfig",
+    "cloudfront:ListOriginRequestPolicies", "cloudfront:ListResponseHeadersPolicies",
+    "cloudtrail:GetEventSelectors", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags",
+    "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
     "iam:GetLoginProfile", "iam:GetOpenIDConnectProvider", "iam:GetRole", "iam:GetRolePolicy", "iam:GetUser",
     "iam:GetUserPolicy", "iam:ListAccessKeys", "iam:ListAttachedRolePolicies",
     "iam:ListAttachedUserPolicies", "iam:ListGroupsForUser", "iam:ListInstanceProfilesForRole",
@@ -89,6 +100,7 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetBucketAcl", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+    "s3:GetBucketCORS", "s3:GetMetricsConfiguration",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
     "ssm:GetParameter",  # the apply lock only (scoped to /provision/<stack>/*: see policy_document)
     "tag:GetResources",
@@ -105,8 +117,13 @@ APPLY: frozenset[str] = frozenset({
     "cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:UpdateCachePolicy",
     "cloudfront:UpdateCloudFrontOriginAccessIdentity", "cloudfront:UpdateDistribution",
     "cloudfront:UpdateOriginAccessControl",
-    "cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource",
-    "cloudwatch:UntagResource",
+    "cloudfront:CreateOriginRequestPolicy", "cloudfront:CreateResponseHeadersPolicy",
+    "cloudfront:DeleteOriginRequestPolicy", "cloudfront:DeleteResponseHeadersPolicy",
+    "cloudfront:UpdateOriginRequestPolicy", "cloudfront:UpdateResponseHeadersPolicy",
+    "cloudtrail:AddTags", "cloudtrail:CreateTrail", "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors",
+    "cloudtrail:StartLogging", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail",
+    "cloudwatch:DeleteAlarms", "cloudwatch:DeleteDashboards", "cloudwatch:PutDashboard", "cloudwatch:PutMetricAlarm",
+    "cloudwatch:TagResource", "cloudwatch:UntagResource",
     "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
     "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
@@ -119,6 +136,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:PutBucketCORS", "s3:PutMetricsConfiguration",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
     "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)

@@ -74,7 +74,8 @@ POLICIES: dict[str, Policy] = {
                first_wait=5, max_wait=20),
         # CloudFront: OAI still referenced by a distribution whose update is still deploying.
         Policy("cloudfront_in_use", frozenset({"CloudFrontOriginAccessIdentityInUse", "OriginAccessControlInUse",
-                                               "CachePolicyInUse"}), max_seconds=600, first_wait=5, max_wait=30),
+                                               "CachePolicyInUse", "ResponseHeadersPolicyInUse",
+                                               "OriginRequestPolicyInUse"}), max_seconds=600, first_wait=5, max_wait=30),
         # Route53: another change on the zone is still pending.
         Policy("route53_prior_request", frozenset({"PriorRequestNotComplete", "Throttling"}), max_seconds=120,
                first_wait=1, max_wait=10),

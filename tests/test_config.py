@@ -161,7 +161,7 @@ def test_the_repository_desired_state_is_valid_and_has_the_seed_values():
     assert a["slurm-factory-high-error-rate"].threshold == 5 and a["slurm-factory-high-error-rate"].period == 300
     assert a["slurm-factory-low-cache-hit"].comparison == "LessThanThreshold"
     assert dict(d.outputs).keys() == {"BucketName", "BucketArn", "DistributionId", "DistributionDomainName",
-                                       "PublicUrl", "GitHubActionsRoleArn"}
+                                       "PublicUrl", "GitHubActionsRoleArn", "DashboardUrl"}
 
 
 def test_config_error_message_shape():

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import Described
+from .alarm_metrics import parse_dimensions
 from .base import Section, bad
 
 ALARM_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,255}$")
@@ -19,6 +20,7 @@ COMPARISONS = (
     "LessThanOrEqualToThreshold",
 )
 MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+NAMESPACES = ("AWS/CloudFront", "AWS/S3", "Provision/Drift")  # dimensions: config/alarm_metrics.py
 # CloudFront additional metrics: published only while the distribution's monitoring subscription is on.
 ADDITIONAL_METRICS = ("CacheHitRate", "OriginLatency", "401ErrorRate", "403ErrorRate", "404ErrorRate",
                       "502ErrorRate", "503ErrorRate", "504ErrorRate")
@@ -38,6 +40,8 @@ class Alarm:
     comparison: str
     treat_missing_data: str
     notify: bool  # alarm + OK actions to the topic
+    #: (name, value), sorted; filled in by alarm_metrics (AWS/CloudFront: DistributionId at plan time)
+    dimensions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def parse_alarms(s: Section) -> Alarms:
         alarms.append(Alarm(
             name=name,
             description=_description(a),
-            namespace=a.str("namespace", "AWS/CloudFront", choices=("AWS/CloudFront",)),
+            namespace=a.str("namespace", "AWS/CloudFront", choices=NAMESPACES),
             metric=a.str("metric", required=True, pattern=re.compile(r"^[A-Za-z0-9_.-]{1,255}$"), what="a metric name"),
             statistic=a.str("statistic", "Average", choices=STATISTICS),
             period=period,
@@ -79,6 +83,7 @@ def parse_alarms(s: Section) -> Alarms:
             comparison=a.str("comparison", required=True, choices=COMPARISONS),
             treat_missing_data=a.str("treat_missing_data", "notBreaching", choices=MISSING_DATA),
             notify=a.bool("notify", True),
+            dimensions=parse_dimensions(a),
         ))
         a.done()
     restrict = s.bool("restrict_publishers", True)

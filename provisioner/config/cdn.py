@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError, Described
 from .base import Section, check_dns_name, in_zone
+from .cdn_policies import OriginRequestPolicy, ResponseHeadersPolicy, behaviour, parse_origin_request, parse_response_headers
 from .dns import Certificate, Dns
 
 TLS_VERSIONS = ("TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.3_2025")
@@ -24,9 +25,15 @@ class CachePolicy:
     min_ttl: int
     default_ttl: int
     max_ttl: int
-    query_strings: bool
+    query_strings: bool  # True: all query strings in the cache key (query_string_behavior "all")
     gzip: bool
     brotli: bool
+    query_string_behavior: str = "all"  # all | none | whitelist (query_string_names)
+    query_string_names: tuple[str, ...] = ()
+    header_names: tuple[str, ...] = ()  # headers in the cache key (lower-case; () = none)
+    cookies: str = "none"  # none | all | whitelist (cookie_names)
+    cookie_names: tuple[str, ...] = ()
+    comment: str | None = None  # None: provision's own description of the policy
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class Cdn:
     cache: CachePolicy
     logging: CdnLogging
     error_responses: tuple[ErrorResponse, ...]
+    response_headers: ResponseHeadersPolicy | None = None  # [cdn.response_headers]
+    origin_request: OriginRequestPolicy | None = None  # [cdn.origin_request]
 
 
 def parse_cdn(s: Section, dns: Dns, cert: Certificate, file: str) -> Cdn:
@@ -118,12 +127,18 @@ def parse_cdn(s: Section, dns: Dns, cert: Certificate, file: str) -> Cdn:
             min_ttl=e.int("min_ttl", 10, lo=0, hi=31536000),
         ))
         e.done()
+    response_headers = parse_response_headers(s.section("response_headers", required=False))
+    origin_request = parse_origin_request(s.section("origin_request", required=False))
+    if origin_request is not None and cache.kind == "legacy":
+        s.fail("origin_request", "no origin request policy with cdn.cache.policy = 'legacy' (CloudFront takes an "
+               "origin request policy only beside a cache policy)", Described("an [cdn.origin_request] table"))
     s.done()
     return Cdn(aliases=aliases, origin_access=origin_access, comment=comment, price_class=price,
                viewer_protocol_policy=vpp, minimum_protocol_version=tls, ssl_support_method=ssl, http_version=http,
                ipv6=ipv6, compress=compress, allowed_methods=tuple(allowed), cached_methods=tuple(cached),
                geo_restriction=geo, grant_list_bucket=grant_list, default_root_object=root_obj,
-               additional_metrics=metrics, cache=cache, logging=logging, error_responses=tuple(errs))
+               additional_metrics=metrics, cache=cache, logging=logging, error_responses=tuple(errs),
+               response_headers=response_headers, origin_request=origin_request)
 
 
 def _cache(c: Section) -> CachePolicy:
@@ -136,11 +151,35 @@ def _cache(c: Section) -> CachePolicy:
     if not (min_ttl <= default_ttl <= max_ttl):
         c.fail("default_ttl", f"min_ttl <= default_ttl <= max_ttl ({min_ttl} <= {default_ttl} <= {max_ttl} "
                "does not hold)", default_ttl)
-    qs = c.str("query_strings", "all", choices=("all", "none"))
+    qs, qs_names = behaviour(c, "query_strings", "all", ("all", "none"))
+    _, headers = behaviour(c, "headers", "none", ("none",), header=True)
+    cookies, cookie_names = behaviour(c, "cookies", "none", ("none", "all"))
     gzip = c.bool("gzip", True)
     brotli = c.bool("brotli", True)
-    if kind == "legacy" and brotli:
-        c.fail("brotli", "false with policy = 'legacy' (legacy cache settings compress with gzip only)", brotli)
+    comment = c.str("comment", None, allow_empty=True)
+    if comment is not None and len(comment) > 128:
+        c.fail("comment", "at most 128 characters", Described(f"{len(comment)} characters"))
+    if kind == "legacy":
+        if brotli:
+            c.fail("brotli", "false with policy = 'legacy' (legacy cache settings compress with gzip only)", brotli)
+        for key, ok in (("query_strings", qs != "whitelist"), ("headers", not headers), ("cookies", cookies == "none"),
+                        ("comment", comment is None)):
+            if not ok:
+                c.fail(key, "the legacy settings' default with policy = 'legacy' (query strings 'all' or 'none', no "
+                       "headers or cookies in the key, no comment: only a cache policy has them)", c.data[key])
     c.done()
     return CachePolicy(kind=kind, name=cname, min_ttl=min_ttl, default_ttl=default_ttl, max_ttl=max_ttl,
-                       query_strings=qs == "all", gzip=gzip, brotli=brotli)
+                       query_strings=qs == "all", gzip=gzip, brotli=brotli, query_string_behavior=qs,
+                       query_string_names=qs_names, header_names=headers, cookies=cookies, cookie_names=cookie_names,
+                       comment=comment)
+
+
+def policy_comments(cdn: Cdn) -> dict[str, str]:
+    """Key path -> declared comment of each CloudFront policy (each gets provision's marker appended)."""
+    out = {}
+    if cdn.cache.kind == "custom" and cdn.cache.comment:
+        out["cdn.cache.comment"] = cdn.cache.comment
+    for key, p in (("response_headers", cdn.response_headers), ("origin_request", cdn.origin_request)):
+        if p is not None and p.comment:
+            out[f"cdn.{key}.comment"] = p.comment
+    return out

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from ..errors import ConfigError, Described
+from . import alarm_metrics
 from .alarms import ADDITIONAL_METRICS, Alarms, parse_alarms
+from .audit import Audit, parse_audit
 from .base import Section, active, collecting, report
-from .cdn import Cdn, parse_cdn
+from .cdn import Cdn, parse_cdn, policy_comments
+from .cdn_policies import check_comments
+from .dashboard import Dashboard, parse_dashboard
 from .dns import Certificate, Dns, parse_certificate, parse_dns
 from .drift import parse_drift
 from .iam import AdminUser, GithubRole, OidcProvider, parse_oidc, parse_role, parse_user
-from .outputs import parse_outputs
+from .outputs import check_references, parse_outputs
 from .risks import findings, parse_risks
 from .s3 import Bucket, parse_s3
 from .stack import Stack, parse_stack
@@ -26,18 +30,20 @@ class DesiredState:
     source: str  # file path, for messages
     stack: Stack
     buildcache: Bucket
-    logs: Bucket
+    logs: Bucket | None  # optional: a stack that keeps no access logs (the live CDK stack)
     certificate: Certificate
     dns: Dns
     cdn: Cdn
     github_oidc: OidcProvider
     github_role: GithubRole
-    admin_user: AdminUser
-    alarms: Alarms
+    admin_user: AdminUser | None  # optional (the live CDK stack has no IAM user)
+    alarms: Alarms | None  # optional (the live CDK stack has no alarms)
     outputs: tuple[tuple[str, str], ...]  # (OutputName, "resource.address.key")
     drift_ignore: tuple[str, ...] = ()  # "address" or "address:field" patterns (fnmatch) drift accepts
     risk_accepts: tuple[tuple[str, str], ...] = ()  # [risks] accept: (finding id, reason)
     raw: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
+    dashboard: Dashboard | None = None  # [dashboard]
+    audit: Audit | None = None  # [audit]
 
     @property
     def ownership_tags(self) -> dict[str, str]:
@@ -153,17 +159,29 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
     cdn = _checked(lambda s: parse_cdn(s, dns, cert, file), root.section("cdn"))
     oidc = _checked(parse_oidc, root.section("github_oidc"))
     role = _checked(lambda s: parse_role(s, oidc), root.section("github_role"))
-    user = _checked(parse_user, root.section("admin_user"))
-    alarms = _checked(parse_alarms, root.section("alarms"))
+    user = _checked(parse_user, root.section("admin_user")) if "admin_user" in data else None
+    alarms = _checked(parse_alarms, root.section("alarms")) if "alarms" in data else None
     outputs = _checked(parse_outputs, root.section("outputs", required=False))
     drift_ignore = _checked(parse_drift, root.section("drift", required=False))
     risk_accepts = _checked(parse_risks, root.section("risks", required=False))
+    if alarms is not None:
+        buckets = {b.key: b for b in (buildcache, logs) if b is not None}
+        alarms = alarm_metrics.resolve(alarms, stack.name, stack.region, buckets, file)
+    alarm_names = tuple(a.name for a in alarms.alarms) if alarms else ()
+    dashboard = _checked(lambda s: parse_dashboard(s, alarm_names, buildcache.request_metrics), root)
+    audit = _checked(lambda s: parse_audit(s, logs is not None, cdn.logging.prefix if cdn.logging.enabled else None),
+                     root)
     root.used.update({"risks", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
                       "alarms", "outputs"})
     root.done()
+    if logs is None and cdn.logging.enabled:
+        report(ConfigError(file, "cdn.logging.enabled", "false when there is no [s3.logs] bucket to log to", True))
+    check_comments(file, stack.name, policy_comments(cdn))
+    check_references(file, outputs, {"s3_bucket.logs": logs, "iam_user.admin": user, "sns_topic.alarms": alarms,
+                                     "cloudwatch_dashboard.main": dashboard, "cloudtrail_trail.audit": audit})
     if not cdn.additional_metrics:  # an alarm on a metric CloudFront does not publish watches nothing
-        for i, a in enumerate(alarms.alarms):
-            if a.metric in ADDITIONAL_METRICS:
+        for i, a in enumerate(alarms.alarms if alarms else ()):
+            if a.namespace == "AWS/CloudFront" and a.metric in ADDITIONAL_METRICS:
                 report(ConfigError(file, f"alarms.alarm[{i}].metric",
                                    f"a standard CloudFront metric, or cdn.additional_metrics = true ({a.metric} is "
                                    "an additional metric, published only with the monitoring subscription)", a.metric))
@@ -175,13 +193,12 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
                            "'<s3.buildcache.name> (provision:<stack.name>)' to fit CloudFront's 128 characters "
                            f"(at most {128 - len(buildcache.name) - len(' (provision:)')} with this bucket name)",
                            stack.name))
-    names = {buildcache.name, logs.name}
-    if len(names) != 2:
+    if logs is not None and logs.name == buildcache.name:
         report(ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name))
     desired = DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
-        drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data,
+        drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data, dashboard=dashboard, audit=audit,
     )
     findings(desired)  # an acceptance of a finding the state does not raise is an error
     return desired

@@ -20,6 +20,8 @@ KNOWN_OUTPUT_KEYS = {
     "iam_user.admin": ("arn", "name"),
     "sns_topic.alarms": ("arn",),
     "route53_zone.main": ("id",),
+    "cloudwatch_dashboard.main": ("name", "arn", "url"),
+    "cloudtrail_trail.audit": ("name", "arn"),
 }
 
 DEFAULT_OUTPUTS = (
@@ -48,3 +50,14 @@ def parse_outputs(s: Section) -> tuple[tuple[str, str], ...]:
             raise ConfigError(s.file, f"outputs.{k}", f"one of {choices}", v)
         out.append((k, v))
     return tuple(out)
+
+
+def check_references(file: str, outputs: tuple[tuple[str, str], ...], optional: dict[str, object]) -> None:
+    """An output may not name a resource whose (optional) section the file leaves out (value None)."""
+    for name, ref in outputs:
+        addr = ref.rpartition(".")[0]
+        if addr in optional and optional[addr] is None:
+            section = {"s3_bucket.logs": "[s3.logs]", "iam_user.admin": "[admin_user]", "sns_topic.alarms": "[alarms]",
+                       "cloudwatch_dashboard.main": "[dashboard]", "cloudtrail_trail.audit": "[audit]"}.get(addr, addr)
+            raise ConfigError(file, f"outputs.{name}", f"a reference to a resource of this stack ({section} is not "
+                              "declared)", ref)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .base import Section
+from .bucket_extras import CorsRule, parse_cors, parse_request_metrics
 
 BUCKET_RE = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -31,17 +32,19 @@ class Bucket:
     object_ownership: str | None  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter
     lifecycle: Lifecycle
     retain_on_destroy: bool
+    cors: tuple[CorsRule, ...] = ()  # [[s3.<key>.cors]] (bucket_extras)
+    request_metrics: str | None = None  # Id of the whole-bucket request-metrics configuration
 
     @property
     def arn(self) -> str:
         return f"arn:aws:s3:::{self.name}"
 
 
-def parse_s3(root: Section) -> tuple[Bucket, Bucket]:
-    """(buildcache, logs) from [s3]."""
+def parse_s3(root: Section) -> tuple[Bucket, Bucket | None]:
+    """(buildcache, logs) from [s3]; the log bucket is optional (a stack that keeps no access logs)."""
     s3 = root.section("s3")
     buildcache = _one_bucket(s3.section("buildcache"), "buildcache")
-    logs = _one_bucket(s3.section("logs"), "logs")
+    logs = _one_bucket(s3.section("logs"), "logs") if "logs" in s3.data else None
     s3.done()
     return buildcache, logs
 
@@ -85,6 +88,8 @@ def _one_bucket(s: Section, key: str) -> Bucket:
     retain = s.bool("retain_on_destroy", True)
     if key == "buildcache" and not retain:
         s.fail("retain_on_destroy", "true (the buildcache bucket and its data are always retained)", retain)
+    cors, metrics = parse_cors(s), parse_request_metrics(s)
     s.done()
     return Bucket(key=key, name=name, encryption=enc, versioning=versioning, block_public_access=bpa,
-                  require_tls=tls, object_ownership=ownership, lifecycle=lifecycle, retain_on_destroy=retain)
+                  require_tls=tls, object_ownership=ownership, lifecycle=lifecycle, retain_on_destroy=retain,
+                  cors=cors, request_metrics=metrics)

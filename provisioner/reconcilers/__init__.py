@@ -20,7 +20,8 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "acm": ("certificate",),
     "route53": ("dns",),
     "cloudfront": ("cdn",),
-    "cloudwatch": ("alarms",),
+    "cloudwatch": ("alarms", "dashboard"),
+    "cloudtrail": ("audit",),
 }
 
 

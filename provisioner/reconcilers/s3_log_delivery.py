@@ -43,6 +43,7 @@ class LogDeliveryGrant(Resource):
     retain_on_destroy = True  # follows the log bucket, which is retained
 
     def __init__(self, desired: DesiredState):
+        assert desired.logs is not None  # logging needs the log bucket (config)
         self.bucket = desired.logs.name
         self.region = desired.stack.region
 

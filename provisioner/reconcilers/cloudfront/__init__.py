@@ -11,8 +11,11 @@ shared client, addresses, paginated lists and ETag writes):
 - ``cloudfront_oac.buildcache`` (``origin_access``; ``"oac"``, AWS's current recommendation): an
   origin access control (SigV4, always sign, origin type s3), found by name. Output ``id``.
 - ``cloudfront_cache_policy.buildcache`` (``cache_policy``; ``cdn.cache.policy = "custom"``): found
-  by name among the custom cache policies. Output ``id``. (Other CloudFront policies belong in
-  modules of their own beside it, listed with ``_common._list_custom``.)
+  by name among the custom cache policies. Output ``id``.
+- ``cloudfront_response_headers_policy.buildcache`` (``response_headers_policy``; ``[cdn.response_headers]``)
+  and ``cloudfront_origin_request_policy.buildcache`` (``origin_request_policy``;
+  ``[cdn.origin_request]``): an AWS-managed policy found by name (a data source) or our custom one
+  found by name (``_policy``: what managed and custom policies share). Output ``id``.
 - ``cloudfront_distribution.cdn`` (``distribution``; its config is read and written by
   ``distribution_config``): found by our ``provision:stack`` tag (the list summaries' Aliases narrow
   the candidates, then ``ListTagsForResource``), created with ``CreateDistributionWithTags`` and a
@@ -57,6 +60,7 @@ from ...model import (
     FieldChange,  # noqa: F401
     Resource,
 )
+from . import origin_request_policy, response_headers_policy
 from ._common import DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR  # noqa: F401
 from .cache_policy import CachePolicy
 from .distribution import DEPLOY_DELAY, DEPLOY_TIMEOUT, Distribution  # noqa: F401
@@ -69,6 +73,8 @@ def resources(desired: DesiredState) -> list[Resource]:
     out.append(OriginAccessIdentity() if cdn.origin_access == "oai" else OriginAccessControl())
     if cdn.cache.kind == "custom":
         out.append(CachePolicy())
+    out.extend(response_headers_policy.resources(desired))
+    out.extend(origin_request_policy.resources(desired))
     out.append(Distribution(desired))
     return out
 

@@ -14,6 +14,8 @@ T = TypeVar("T")
 OAI_ADDR = "cloudfront_oai.buildcache"
 OAC_ADDR = "cloudfront_oac.buildcache"
 POLICY_ADDR = "cloudfront_cache_policy.buildcache"
+RESPONSE_HEADERS_ADDR = "cloudfront_response_headers_policy.buildcache"
+ORIGIN_REQUEST_ADDR = "cloudfront_origin_request_policy.buildcache"
 DIST_ADDR = "cloudfront_distribution.cdn"
 OAI_PREFIX = "origin-access-identity/cloudfront/"
 
@@ -60,11 +62,11 @@ def _list_all(ctx: Context, operation: str, list_key: str, *, fresh: bool = Fals
 
 
 def _list_custom(ctx: Context, operation: str, list_key: str, item_key: str, memo_key: str, *,
-                 fresh: bool = False) -> list[dict]:
-    """Every custom policy of a CloudFront policy list (``Type=custom``), memoised under
-    ``memo_key`` (``fresh`` bypasses it)."""
+                 fresh: bool = False, type_: str = "custom") -> list[dict]:
+    """Every custom (or, with ``type_="managed"``, AWS-managed) policy of a CloudFront policy list,
+    memoised under ``memo_key`` (``fresh`` bypasses it)."""
     def fetch() -> list[dict]:
-        return [i[item_key] for i in _pages(ctx, operation, list_key, Type="custom")]
+        return [i[item_key] for i in _pages(ctx, operation, list_key, Type=type_)]
 
     return fetch() if fresh else ctx.memo(memo_key, fetch)
 

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from ...aws import error_code
 from ...model import FieldChange, Resource
 from ._common import POLICY_ADDR, _cf, _delete_with_etag, _list_custom, _marker, _stale_etag_safe
+from ._policy import header_names, items, qty
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -25,15 +26,20 @@ class CachePolicy(Resource):
 
     def desired(self, ctx: Context) -> dict:
         c = ctx.desired.cdn.cache
-        query_strings = "in the cache key" if c.query_strings else "ignored"
+        query_strings = {"all": "in the cache key", "none": "ignored"}.get(c.query_string_behavior, "allow-listed")
+        comment = (f"{c.comment} ({_marker(ctx)})" if c.comment is not None
+                   else f"gzip+brotli, query strings {query_strings} ({_marker(ctx)})")
         return {
-            "comment": f"gzip+brotli, query strings {query_strings} ({_marker(ctx)})",
+            "comment": comment,
             "min_ttl": c.min_ttl,
             "default_ttl": c.default_ttl,
             "max_ttl": c.max_ttl,
-            "query_strings": "all" if c.query_strings else "none",
-            "headers": "none",
-            "cookies": "none",
+            "query_strings": c.query_string_behavior,
+            "query_string_names": sorted(c.query_string_names),
+            "headers": "whitelist" if c.header_names else "none",
+            "header_names": sorted(c.header_names),
+            "cookies": c.cookies,
+            "cookie_names": sorted(c.cookie_names),
             "gzip": c.gzip,
             "brotli": c.brotli,
         }
@@ -50,8 +56,11 @@ class CachePolicy(Resource):
             "default_ttl": cfg.get("DefaultTTL"),
             "max_ttl": cfg.get("MaxTTL"),
             "query_strings": (p.get("QueryStringsConfig") or {}).get("QueryStringBehavior"),
+            "query_string_names": sorted(items((p.get("QueryStringsConfig") or {}).get("QueryStrings"))),
             "headers": (p.get("HeadersConfig") or {}).get("HeaderBehavior"),
+            "header_names": header_names((p.get("HeadersConfig") or {}).get("Headers")),
             "cookies": (p.get("CookiesConfig") or {}).get("CookieBehavior"),
+            "cookie_names": sorted(items((p.get("CookiesConfig") or {}).get("Cookies"))),
             "gzip": bool(p.get("EnableAcceptEncodingGzip")),
             "brotli": bool(p.get("EnableAcceptEncodingBrotli")),
         }
@@ -76,9 +85,10 @@ class CachePolicy(Resource):
             "ParametersInCacheKeyAndForwardedToOrigin": {
                 "EnableAcceptEncodingGzip": desired["gzip"],
                 "EnableAcceptEncodingBrotli": desired["brotli"],
-                "HeadersConfig": {"HeaderBehavior": desired["headers"]},
-                "CookiesConfig": {"CookieBehavior": desired["cookies"]},
-                "QueryStringsConfig": {"QueryStringBehavior": desired["query_strings"]},
+                "HeadersConfig": {"HeaderBehavior": desired["headers"], "Headers": qty(desired["header_names"])},
+                "CookiesConfig": {"CookieBehavior": desired["cookies"], "Cookies": qty(desired["cookie_names"])},
+                "QueryStringsConfig": {"QueryStringBehavior": desired["query_strings"],
+                                       "QueryStrings": qty(desired["query_string_names"])},
             },
         }
 

@@ -13,7 +13,19 @@ from ...config import DesiredState
 from ...errors import PreconditionError, ProvisionError
 from ...model import FieldChange, Resource, Unknown, diff_fields
 from . import distribution_config
-from ._common import DIST_ADDR, OAC_ADDR, OAI_ADDR, OAI_PREFIX, POLICY_ADDR, _cf, _list_all, _stale_etag_safe, _tags_dict
+from ._common import (
+    DIST_ADDR,
+    OAC_ADDR,
+    OAI_ADDR,
+    OAI_PREFIX,
+    ORIGIN_REQUEST_ADDR,
+    POLICY_ADDR,
+    RESPONSE_HEADERS_ADDR,
+    _cf,
+    _list_all,
+    _stale_etag_safe,
+    _tags_dict,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -35,10 +47,16 @@ class Distribution(Resource):
 
     def __init__(self, desired: DesiredState):
         cdn = desired.cdn
-        deps = ["s3_bucket.buildcache", "s3_bucket.logs", "acm_certificate.cdn", "acm_validation.cdn"]
+        deps = ["s3_bucket.buildcache", "acm_certificate.cdn", "acm_validation.cdn"]
+        if desired.logs is not None:
+            deps.append("s3_bucket.logs")
         deps.append(OAI_ADDR if cdn.origin_access == "oai" else OAC_ADDR)
         if cdn.cache.kind == "custom":
             deps.append(POLICY_ADDR)
+        if cdn.response_headers is not None:
+            deps.append(RESPONSE_HEADERS_ADDR)
+        if cdn.origin_request is not None:
+            deps.append(ORIGIN_REQUEST_ADDR)
         if cdn.logging.enabled:  # the log-delivery grant before CloudFront is told to log there
             deps.append("s3_log_delivery.logs")
         self.depends_on = tuple(deps)
@@ -67,6 +85,7 @@ class Distribution(Resource):
     def _logs_domain(self, ctx: Context) -> Any:
         if ctx.managed("s3_bucket.logs"):
             return ctx.out("s3_bucket.logs", "domain_name")
+        assert ctx.desired.logs is not None  # logging needs the log bucket (config)
         return f"{ctx.desired.logs.name}.s3.amazonaws.com"
 
     def desired(self, ctx: Context) -> dict:
@@ -86,6 +105,8 @@ class Distribution(Resource):
             "cached_methods": sorted(cdn.cached_methods),
             "compress": cdn.compress,
         }
+        dcb["origin_request_policy_id"] = ctx.out(ORIGIN_REQUEST_ADDR, "id") if cdn.origin_request else ""
+        dcb["response_headers_policy_id"] = ctx.out(RESPONSE_HEADERS_ADDR, "id") if cdn.response_headers else ""
         c = cdn.cache
         if c.kind == "custom":
             dcb["cache_policy_id"] = ctx.out(POLICY_ADDR, "id")

@@ -54,6 +54,8 @@ def normalise(cfg: dict) -> dict:
             "cached_methods": sorted((am.get("CachedMethods") or {}).get("Items") or []),
             "compress": bool(dcb.get("Compress")),
             "cache_policy_id": dcb.get("CachePolicyId") or "",
+            "origin_request_policy_id": dcb.get("OriginRequestPolicyId") or "",
+            "response_headers_policy_id": dcb.get("ResponseHeadersPolicyId") or "",
             "query_string": bool(fv.get("QueryString")) if fv else None,
             "cookies": (fv.get("Cookies") or {}).get("Forward") if fv else None,
             "min_ttl": dcb.get("MinTTL"),
@@ -137,6 +139,12 @@ def build_config(ctx: Context, desired: dict, base: dict, origin_id: str) -> dic
         fv.setdefault("QueryStringCacheKeys", {"Quantity": 0})
         dcb["ForwardedValues"] = fv
         dcb["MinTTL"], dcb["DefaultTTL"], dcb["MaxTTL"] = b["min_ttl"], b["default_ttl"], b["max_ttl"]
+    for key, field in (("OriginRequestPolicyId", "origin_request_policy_id"),
+                       ("ResponseHeadersPolicyId", "response_headers_policy_id")):
+        if b.get(field):
+            dcb[key] = b[field]
+        else:
+            dcb.pop(key, None)
     dcb.setdefault("TrustedSigners", {"Enabled": False, "Quantity": 0})
 
     cfg["Restrictions"] = {"GeoRestriction": {"RestrictionType": desired["geo_restriction"], "Quantity": 0}}

@@ -27,11 +27,14 @@ in the alarm's region, so the topic is there too), one module each (``sns``, ``m
     reads as Disabled (AWS's meaning). Disabled desired is reached by deleting the subscription.
     It takes no tags; destroy deletes it only when the distribution is ours.
 
+``cloudwatch_dashboard.main`` (``dashboard``, with ``[dashboard]``): see that module.
+
 ``cloudwatch_alarm.<name>`` for every ``[[alarms.alarm]]``
     Found by name. Fields compared: description, namespace, metric_name, statistic, period,
     evaluation_periods, datapoints_to_alarm (unset = evaluation_periods, AWS's meaning), threshold,
-    comparison_operator, treat_missing_data (unset = "missing"), dimensions (DistributionId from
-    ``cloudfront_distribution.cdn`` and Region=Global, compared as a whole), alarm_actions and
+    comparison_operator, treat_missing_data (unset = "missing"), dimensions (compared as a whole:
+    for AWS/CloudFront DistributionId from ``cloudfront_distribution.cdn`` and Region=Global; for
+    AWS/S3 and Provision/Drift the set ``config.alarm_metrics`` checked and filled in), alarm_actions and
     ok_actions ([topic arn] when notify, else []), insufficient_data_actions ([]), actions_enabled,
     unit (none), tags (declared keys). Create and update are one PutMetricAlarm with the whole
     alarm (it replaces the definition); PutMetricAlarm ignores Tags on an existing alarm, so tag
@@ -52,24 +55,35 @@ Batched reads (a no-op plan with N alarms costs list pages, not N calls):
 
 from __future__ import annotations
 
-from ...config import DesiredState
+from ...config import Alarm, DesiredState
 from ...model import Resource
 
 # Re-exported: importable from here as when this package was one module (tests use several).
 from ._common import ALARM_REGION, DIST, MONITORING, TOPIC  # noqa: F401
 from .alarms import ADDITIONAL_METRICS, DESCRIBE_CHUNK, CloudWatchAlarm, _describe_chunk, _tag_index  # noqa: F401
+from .dashboard import Dashboard
 from .monitoring import MonitoringSubscription
 from .sns import SUBS_TAG, SUBS_TAG_MAX_HASHES, SnsTopic, email_hash  # noqa: F401
 
 
 def resources(desired: DesiredState) -> list[Resource]:
+    out: list[Resource] = [MonitoringSubscription(desired.cdn.additional_metrics)]
     spec = desired.alarms
-    out: list[Resource] = [
-        SnsTopic(spec.topic, spec.email_subscriptions, spec.restrict_publishers),
-        MonitoringSubscription(desired.cdn.additional_metrics),
-    ]
-    names = sorted(a.name for a in spec.alarms)
-    chunks = {n: tuple(names[i - i % DESCRIBE_CHUNK:i - i % DESCRIBE_CHUNK + DESCRIBE_CHUNK])
-              for i, n in enumerate(names)}
-    out.extend(CloudWatchAlarm(a, chunks[a.name]) for a in spec.alarms)
+    if spec is not None:  # optional: the live CDK stack has no alarms (nor their topic)
+        out.append(SnsTopic(spec.topic, spec.email_subscriptions, spec.restrict_publishers))
+        names = sorted(a.name for a in spec.alarms)
+        chunks = {n: tuple(names[i - i % DESCRIBE_CHUNK:i - i % DESCRIBE_CHUNK + DESCRIBE_CHUNK])
+                  for i, n in enumerate(names)}
+        out.extend(CloudWatchAlarm(a, chunks[a.name], _metrics_dependency(desired, a)) for a in spec.alarms)
+    if desired.dashboard is not None:
+        out.append(Dashboard(desired))
     return out
+
+
+def _metrics_dependency(desired: DesiredState, alarm: Alarm) -> str | None:
+    """``s3_metrics.<bucket>`` for an alarm on an S3 request metric (it has a FilterId dimension)."""
+    dims = dict(alarm.dimensions)
+    if alarm.namespace != "AWS/S3" or "FilterId" not in dims:
+        return None
+    key = next(b.key for b in (desired.buildcache, desired.logs) if b is not None and b.name == dims["BucketName"])
+    return f"s3_metrics.{key}"

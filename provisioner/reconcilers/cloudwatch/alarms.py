@@ -47,13 +47,17 @@ def _tag_index(ctx: Context) -> dict[str, dict[str, str]]:
 class CloudWatchAlarm(Resource):
     service = "CloudWatch alarm"
 
-    def __init__(self, spec: Alarm, chunk: tuple[str, ...]) -> None:
+    def __init__(self, spec: Alarm, chunk: tuple[str, ...], metrics: str | None = None) -> None:
         self.spec = spec
         self.chunk = chunk  # the names read together with this one (one DescribeAlarms)
         self.address = f"cloudwatch_alarm.{spec.name}"
-        deps = [DIST, TOPIC]
-        if spec.namespace == "AWS/CloudFront" and spec.metric in ADDITIONAL_METRICS:
-            deps.append(MONITORING)
+        deps = [TOPIC]
+        if spec.namespace == "AWS/CloudFront":
+            deps.append(DIST)
+            if spec.metric in ADDITIONAL_METRICS:
+                deps.append(MONITORING)
+        elif metrics is not None:
+            deps.append(metrics)  # s3_metrics.<bucket>: S3 publishes the request metrics only once it exists
         self.depends_on = tuple(deps)
         self.read_after = ()  # found by name in the memoised DescribeAlarms: needs no other resource
 
@@ -71,7 +75,7 @@ class CloudWatchAlarm(Resource):
             "threshold": float(a.threshold),
             "comparison_operator": a.comparison,
             "treat_missing_data": a.treat_missing_data,
-            "dimensions": Whole({"DistributionId": ctx.out(DIST, "id"), "Region": "Global"}),
+            "dimensions": self._dimensions(ctx),
             "alarm_actions": actions,
             "ok_actions": list(actions),
             "insufficient_data_actions": [],
@@ -79,6 +83,11 @@ class CloudWatchAlarm(Resource):
             "unit": None,
             "tags": dict(ctx.tags),
         }
+
+    def _dimensions(self, ctx: Context) -> Whole:
+        if self.spec.namespace == "AWS/CloudFront":
+            return Whole({"DistributionId": ctx.out(DIST, "id"), "Region": "Global"})
+        return Whole(dict(self.spec.dimensions))  # checked and filled in by config.alarm_metrics
 
     def read(self, ctx: Context) -> dict | None:
         alarms = ctx.memo(("cloudwatch:describe_alarms", ALARM_REGION, self.chunk),

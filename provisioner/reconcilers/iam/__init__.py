@@ -47,4 +47,7 @@ from .user import AdminUser
 
 
 def resources(desired: DesiredState) -> list[Resource]:
-    return [OidcProvider(desired), GithubRole(desired), AdminUser(desired)]
+    out: list[Resource] = [OidcProvider(desired), GithubRole(desired)]
+    if desired.admin_user is not None:  # optional: the live CDK stack has no IAM user
+        out.append(AdminUser(desired))
+    return out

@@ -25,6 +25,7 @@ class AdminUser(Resource):
     read_after = ()  # found by name
 
     def __init__(self, desired: DesiredState) -> None:
+        assert desired.admin_user is not None  # built only when [admin_user] is declared
         self.spec = desired.admin_user
         self._created = False  # this run created the user / wrote its policy: reads retry IAM's lag
         self._policy_written = False

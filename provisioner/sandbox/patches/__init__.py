@@ -29,6 +29,11 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
 - ``iam_authz`` (+ ``iam_authz_context``): IAM enforcement, when switched on, evaluates resources,
   conditions and action names as AWS does (``provisioner.sandbox.iam_enforcement()``).
+- ``cloudfront_headers``: the response-headers and origin-request policy APIs with AWS's managed
+  policies; distributions check the policies they name.
+- ``s3_metrics``: bucket metrics configurations (Put/Get/List/Delete, ``NoSuchConfiguration``).
+- ``cloudtrail``: CreateTrail/UpdateTrail check the bucket policy grants CloudTrail delivery;
+  duplicate and missing trails answer as AWS does; HasCustomEventSelectors.
 """
 
 from __future__ import annotations
@@ -49,13 +54,16 @@ def apply() -> None:
             acm,
             cloudfront_access,
             cloudfront_distribution,
+            cloudfront_headers,
             cloudfront_monitoring,
             cloudfront_policies,
+            cloudtrail,
             cloudwatch,
             iam,
             iam_authz,
             route53,
             s3,
+            s3_metrics,
             ssm,
         )
 
@@ -70,5 +78,8 @@ def apply() -> None:
         ssm.apply()
         cloudfront_policies.apply()
         iam_authz.apply()
+        cloudfront_headers.apply()
+        s3_metrics.apply()
+        cloudtrail.apply()
         acm.apply()
         _applied = True

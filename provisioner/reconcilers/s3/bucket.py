@@ -1,4 +1,4 @@
-"""S3: the buildcache bucket, the CloudFront access-log bucket, and their bucket policies.
+"""S3 buckets: the buildcache and the CloudFront access-log bucket (their policies: ``policy``).
 
 Reads are table driven and "missing" is a value: every ``...NotFound`` error a bucket
 sub-resource answers becomes its default inside ``_read_bucket``; the diff never sees an error.
@@ -14,13 +14,12 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from .. import policy as pol
-from .. import retry
-from ..aws import error_code, http_status
-from ..config import Bucket, DesiredState
-from ..context import Context
-from ..errors import PreconditionError
-from ..model import FieldChange, Resource, Unknown, has_unknown
+from ... import retry
+from ...aws import error_code, http_status
+from ...config import Bucket
+from ...context import Context
+from ...errors import PreconditionError
+from ...model import FieldChange, Resource
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 LIFECYCLE_RULE_ID = "provision-retention"
@@ -246,136 +245,3 @@ class S3Bucket(Resource):
                 "(empty it yourself, or keep retain_on_destroy = true)"
             )
         s3.delete_bucket(Bucket=self.spec.name)
-
-
-def bucket_policy_document(ctx: Context, b: Bucket) -> dict:
-    """Deny non-TLS access; on the buildcache, grant CloudFront read (OAI or OAC) when it is managed."""
-    arn = b.arn
-    statements: list[dict] = []
-    if b.require_tls:
-        statements.append({
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        })
-    if b.key == "buildcache":
-        cdn = ctx.desired.cdn
-        actions = ["s3:GetObject"] + (["s3:ListBucket"] if cdn.grant_list_bucket else [])
-        resources = [f"{arn}/*"] + ([arn] if cdn.grant_list_bucket else [])
-        if cdn.origin_access == "oai" and ctx.managed("cloudfront_oai.buildcache"):
-            oai_arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
-            statements.append({
-                "Sid": "AllowCloudFrontOriginAccessIdentityRead",
-                "Effect": "Allow",
-                "Principal": {"AWS": oai_arn},
-                "Action": actions,
-                "Resource": resources,
-            })
-        elif cdn.origin_access == "oac" and ctx.managed("cloudfront_distribution.cdn"):
-            statements.append({
-                "Sid": "AllowCloudFrontServicePrincipalRead",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudfront.amazonaws.com"},
-                "Action": actions,
-                "Resource": resources,
-                "Condition": {"StringEquals": {"AWS:SourceArn": ctx.out("cloudfront_distribution.cdn", "arn")}},
-            })
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-class S3BucketPolicy(Resource):
-    service = "S3 bucket policy"
-
-    def __init__(self, spec: Bucket, region: str, origin_access: str):
-        self.spec = spec
-        self.region = region
-        self.address = f"s3_bucket_policy.{spec.key}"
-        deps = [f"s3_bucket.{spec.key}"]
-        if spec.key == "buildcache":
-            deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
-        self.depends_on = tuple(deps)
-
-    def _aliases(self, ctx: Context) -> dict[str, str]:
-        # S3 may show an OAI principal by its canonical user id: map it back to the ARN form.
-        if self.spec.key != "buildcache" or not ctx.managed("cloudfront_oai.buildcache"):
-            return {}
-        cid = ctx.out("cloudfront_oai.buildcache", "s3_canonical_user_id")
-        arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
-        if isinstance(cid, Unknown) or isinstance(arn, Unknown):
-            return {}
-        return {cid: arn}
-
-    def desired(self, ctx: Context) -> dict:
-        doc = bucket_policy_document(ctx, self.spec)
-        if not doc["Statement"]:
-            return {"policy": None}
-        return {"policy": doc}
-
-    def read(self, ctx: Context) -> dict | None:
-        if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
-            return None  # the bucket does not exist yet: nor does its policy
-        s3 = ctx.client("s3", self.region)
-        try:
-            got = _get(s3, "policy", self.spec.name)
-        except ClientError as e:
-            if error_code(e) == "NoSuchBucket":
-                return None
-            raise
-        if got is None:
-            return None
-        # Canonical form (and OAI principals in the ARN form) so equivalent documents compare equal.
-        return {"policy": pol.canonical(pol.parse(got["Policy"]), principal_aliases=self._aliases(ctx))}
-
-    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
-        want, have = desired.get("policy"), (live or {}).get("policy")
-        if want is None:
-            return [] if have is None else [FieldChange("policy", have, None, "REMOVE")]
-        if have is None:
-            return [FieldChange("policy", None, want, "ADD")]
-        if has_unknown(want):
-            return [FieldChange("policy", have, want)]
-        return pol.field_changes("policy", want, have)
-
-    def create(self, ctx: Context, desired: dict) -> None:
-        self._put(ctx, desired)
-
-    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
-        if desired.get("policy") is None:
-            ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
-            return
-        self._put(ctx, desired)
-
-    def _put(self, ctx: Context, desired: dict) -> None:
-        if desired.get("policy") is None:
-            return
-        s3 = ctx.client("s3", self.region)
-        body = json.dumps(desired["policy"], separators=(",", ":"))
-        # Right after an OAI is created S3 may not resolve its principal yet: bounded retry.
-        # S3 answers MalformedPolicy "Invalid principal in policy" for a principal created moments
-        # ago (a new OAI); IAM's propagation codes never match it (docs/aws-behaviour.md).
-        retry.call("s3_principal_propagation", lambda: retry.call(
-            "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
-
-    def delete(self, ctx: Context, live: dict) -> None:
-        ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
-
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # A policy carries no tags; it is ours when its bucket is.
-        blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
-        return blive is not None and bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
-
-    @property
-    def retain_on_destroy(self) -> bool:  # type: ignore[override]
-        return self.spec.key == "buildcache" or self.spec.retain_on_destroy
-
-
-def resources(desired: DesiredState) -> list[Resource]:
-    region = desired.stack.region
-    out: list[Resource] = []
-    for b in (desired.buildcache, desired.logs):
-        out.append(S3Bucket(b, region))
-        out.append(S3BucketPolicy(b, region, desired.cdn.origin_access))
-    return out

@@ -1,0 +1,168 @@
+"""S3 bucket policies: TLS only, CloudFront's read grant on the buildcache, CloudTrail's delivery on the log bucket.
+
+The buildcache grants exactly the identity CloudFront reads with: the OAI (``origin_access =
+"oai"``) or the CloudFront service principal conditioned on the distribution's ARN (OAC). Read is
+``s3:GetObject`` on the objects; with ``cdn.grant_list_bucket`` also ``s3:ListBucket`` on the bucket,
+in a statement of its own (as the live CDK stack has it), so a missing key answers 404 rather than
+403. With ``[audit]`` the log bucket grants CloudTrail ``s3:GetBucketAcl`` on the bucket and
+``s3:PutObject`` under ``<prefix>/AWSLogs/<account>/`` with ``bucket-owner-full-control``, both
+conditioned on ``aws:SourceArn`` = the trail's ARN (CloudTrail User Guide, "Amazon S3 bucket policy
+for CloudTrail"); CreateTrail refuses a bucket without them (InsufficientS3BucketPolicyException).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ... import policy as pol
+from ... import retry
+from ...aws import error_code
+from ...config import Bucket
+from ...context import Context
+from ...model import FieldChange, Resource, Unknown, has_unknown
+from ..cloudtrail import account_id, trail_arn
+from .bucket import _get
+
+OAI = "cloudfront_oai.buildcache"
+DIST = "cloudfront_distribution.cdn"
+
+
+def _cloudfront_grant(principal: dict, sid: str, arn: str, list_bucket: bool, condition: Any = None) -> list[dict]:
+    statements = [{"Sid": f"{sid}Read", "Effect": "Allow", "Principal": principal, "Action": ["s3:GetObject"],
+                   "Resource": [f"{arn}/*"]}]
+    if list_bucket:
+        statements.append({"Sid": f"{sid}List", "Effect": "Allow", "Principal": principal,
+                           "Action": ["s3:ListBucket"], "Resource": [arn]})
+    if condition is not None:
+        for st in statements:
+            st["Condition"] = condition
+    return statements
+
+
+def _cloudtrail_delivery(ctx: Context, b: Bucket) -> list[dict]:
+    audit = ctx.desired.audit
+    if audit is None or b.key != "logs":
+        return []
+    source = {"aws:SourceArn": trail_arn(ctx)}
+    return [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": b.arn, "Condition": {"StringEquals": source}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"{b.arn}/{audit.prefix}/AWSLogs/{account_id(ctx)}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}},
+    ]
+
+
+def bucket_policy_document(ctx: Context, b: Bucket) -> dict:
+    """Deny non-TLS access; grant CloudFront read (OAI or OAC) / CloudTrail delivery when they are managed."""
+    arn = b.arn
+    statements: list[dict] = []
+    if b.require_tls:
+        statements.append({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })
+    if b.key == "buildcache":
+        cdn = ctx.desired.cdn
+        if cdn.origin_access == "oai" and ctx.managed(OAI):
+            statements += _cloudfront_grant({"AWS": ctx.out(OAI, "iam_arn")}, "AllowCloudFrontOriginAccessIdentity",
+                                            arn, cdn.grant_list_bucket)
+        elif cdn.origin_access == "oac" and ctx.managed(DIST):
+            statements += _cloudfront_grant({"Service": "cloudfront.amazonaws.com"}, "AllowCloudFrontServicePrincipal",
+                                            arn, cdn.grant_list_bucket,
+                                            {"StringEquals": {"AWS:SourceArn": ctx.out(DIST, "arn")}})
+    statements += _cloudtrail_delivery(ctx, b)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class S3BucketPolicy(Resource):
+    service = "S3 bucket policy"
+
+    def __init__(self, spec: Bucket, region: str, origin_access: str):
+        self.spec = spec
+        self.region = region
+        self.address = f"s3_bucket_policy.{spec.key}"
+        deps = [f"s3_bucket.{spec.key}"]
+        if spec.key == "buildcache":
+            deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
+        self.depends_on = tuple(deps)
+
+    def _aliases(self, ctx: Context) -> dict[str, str]:
+        # S3 may show an OAI principal by its canonical user id: map it back to the ARN form.
+        if self.spec.key != "buildcache" or not ctx.managed("cloudfront_oai.buildcache"):
+            return {}
+        cid = ctx.out("cloudfront_oai.buildcache", "s3_canonical_user_id")
+        arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
+        if isinstance(cid, Unknown) or isinstance(arn, Unknown):
+            return {}
+        return {cid: arn}
+
+    def desired(self, ctx: Context) -> dict:
+        doc = bucket_policy_document(ctx, self.spec)
+        if not doc["Statement"]:
+            return {"policy": None}
+        return {"policy": doc}
+
+    def read(self, ctx: Context) -> dict | None:
+        if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
+            return None  # the bucket does not exist yet: nor does its policy
+        s3 = ctx.client("s3", self.region)
+        try:
+            got = _get(s3, "policy", self.spec.name)
+        except ClientError as e:
+            if error_code(e) == "NoSuchBucket":
+                return None
+            raise
+        if got is None:
+            return None
+        # Canonical form (and OAI principals in the ARN form) so equivalent documents compare equal.
+        return {"policy": pol.canonical(pol.parse(got["Policy"]), principal_aliases=self._aliases(ctx))}
+
+    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
+        want, have = desired.get("policy"), (live or {}).get("policy")
+        if want is None:
+            return [] if have is None else [FieldChange("policy", have, None, "REMOVE")]
+        if have is None:
+            return [FieldChange("policy", None, want, "ADD")]
+        if has_unknown(want):
+            return [FieldChange("policy", have, want)]
+        return pol.field_changes("policy", want, have)
+
+    def create(self, ctx: Context, desired: dict) -> None:
+        self._put(ctx, desired)
+
+    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
+        if desired.get("policy") is None:
+            ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
+            return
+        self._put(ctx, desired)
+
+    def _put(self, ctx: Context, desired: dict) -> None:
+        if desired.get("policy") is None:
+            return
+        s3 = ctx.client("s3", self.region)
+        body = json.dumps(desired["policy"], separators=(",", ":"))
+        # Right after an OAI is created S3 may not resolve its principal yet: bounded retry.
+        # S3 answers MalformedPolicy "Invalid principal in policy" for a principal created moments
+        # ago (a new OAI); IAM's propagation codes never match it (docs/aws-behaviour.md).
+        retry.call("s3_principal_propagation", lambda: retry.call(
+            "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
+
+    def delete(self, ctx: Context, live: dict) -> None:
+        ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
+
+    def owned(self, ctx: Context, live: dict) -> bool:
+        # A policy carries no tags; it is ours when its bucket is.
+        blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
+        return blive is not None and bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
+
+    @property
+    def retain_on_destroy(self) -> bool:  # type: ignore[override]
+        return self.spec.key == "buildcache" or self.spec.retain_on_destroy
