@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
 import structlog
 
 
-def _escape_controls(_logger: object, _name: str, event: dict) -> dict:
+def _escape_controls(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Values logged from AWS or the lock (a holder, an error message) never carry control characters."""
     from .safe_text import escape_controls
 

@@ -15,7 +15,7 @@ from .dns import Certificate, Dns, parse_certificate, parse_dns
 from .drift import parse_drift
 from .iam import AdminUser, GithubRole, OidcProvider, parse_oidc, parse_role, parse_user
 from .outputs import parse_outputs
-from .risks import findings, parse_risks
+from .risks import parse_risks
 from .s3 import Bucket, parse_s3
 from .stack import Stack, parse_stack
 
@@ -110,10 +110,8 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
     names = {buildcache.name, logs.name}
     if len(names) != 2:
         raise ConfigError(file, "s3.logs.name", "a bucket name different from s3.buildcache.name", logs.name)
-    desired = DesiredState(
+    return DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
         drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data,
     )
-    findings(desired)  # an acceptance of a finding the state does not raise is an error
-    return desired
