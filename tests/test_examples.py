@@ -46,7 +46,9 @@ def test_staging_and_production_side_by_side(aws_env, cli, desired_file):
     role = aws_env.client("iam").get_role(RoleName="slurm-factory-staging-github-actions")["Role"]
     assert role["MaxSessionDuration"] == 3600
     trust = role["AssumeRolePolicyDocument"]
-    subs = trust["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"]
+    # exact subjects: StringEquals (StringLike only for wildcards)
+    subs = trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert "StringLike" not in trust["Statement"][0]["Condition"]
     assert sorted(subs if isinstance(subs, list) else [subs]) == [
         "repo:vantagecompute/slurm-factory:environment:staging", "repo:vantagecompute/slurm-factory:ref:refs/heads/main"]
 

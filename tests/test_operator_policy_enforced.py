@@ -157,3 +157,21 @@ def test_the_apply_policy_builds_and_destroys_the_stack_and_nothing_else(enforce
     # gone but for what destroy keeps (the buildcache bucket and its policy are retained)
     code, out, _ = _run(enforced, "apply", "plan")
     assert code == 2, out
+
+
+def test_the_sandbox_authorises_like_iam(enforced):
+    """What the iam_authz patch changes in moto, each shown by a call the reader's policy allows only
+    under IAM's names and resources (moto alone refuses or mis-signs every one of them)."""
+    s3 = _client(enforced, "read", "s3")
+    s3.head_bucket(Bucket=BUILDCACHE)  # IAM: s3:ListBucket (moto: s3:HeadBucket, granted to nobody)
+    _denied(lambda: s3.head_bucket(Bucket="someone-elses-bucket"))
+    cw = _client(enforced, "read", "cloudwatch")
+    cw.describe_alarms(AlarmNames=["slurm-factory-high-error-rate"])  # cloudwatch: (moto: monitoring:)
+    cf = _client(enforced, "read", "cloudfront")
+    arn = "arn:aws:cloudfront::123456789012:distribution/ENOSUCH"
+    with pytest.raises(ClientError) as e:  # a GET whose query is percent-encoded: signed as sent
+        cf.list_tags_for_resource(Resource=arn)
+    assert e.value.response["Error"]["Code"] == "NoSuchResource", e.value.response
+    r53 = _client(enforced, "read", "route53")
+    r53.get_hosted_zone(Id=enforced["env"].zone_id)  # a REST GET: an empty payload is signed
+    _denied(lambda: r53.get_hosted_zone(Id=enforced["other_zone"]))  # hostedzone/<id>, not "*"

@@ -235,10 +235,10 @@ def test_drift_ignore_accepts_known_differences_visibly(aws_env, cli, desired_fi
     assert [d["path"] for d in report["drift"]] == ["lifecycle"]
 
     desired_file.write_text(desired_file.read_text().replace(
-        'ignore = ["s3_bucket.build*:versioning"]', 'ignore = ["s3_bucket.buildcache"]'))
+        'ignore = ["s3_bucket.build*:versioning"]', 'ignore = ["s3_bucket.buildcache:versioning", "s3_bucket.buildcache:lifecycle"]'))
     r = cli("drift")
     assert r.code == 0, r.output
-    assert "ignored by [drift] ignore: s3_bucket.buildcache" in r.output
+    assert "ignored by [drift] ignore: s3_bucket.buildcache:lifecycle" in r.output
     # plan still shows (and apply still reverts) what drift ignores
     assert cli("plan").code == 2
 

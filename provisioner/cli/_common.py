@@ -136,6 +136,8 @@ def _risks(desired: DesiredState, strict: bool, err: bool, quiet: bool = False) 
     found = risks.findings(desired)
     if found and not quiet:
         _echo(risks.text(found), err=err)
+    for rid in risks.stale(desired) if not quiet else ():
+        _echo(f"  (risks.accept: {rid} is accepted but no longer raised; the acceptance can go)", err=err)
     if strict and any(f.accepted is None for f in found):
         raise ProvisionError("--strict: risk findings not accepted in [risks]: "
                              + ", ".join(sorted({f.id for f in found if f.accepted is None})))

@@ -20,7 +20,7 @@ from .dns import Certificate, Dns, parse_certificate, parse_dns
 from .drift import parse_drift
 from .iam import AdminUser, GithubRole, OidcProvider, parse_oidc, parse_role, parse_user
 from .outputs import check_references, parse_outputs
-from .risks import findings, parse_risks
+from .risks import parse_risks
 from .s3 import Bucket, parse_s3
 from .stack import Stack, parse_stack
 
@@ -200,5 +200,4 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
         drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data, dashboard=dashboard, audit=audit,
     )
-    findings(desired)  # an acceptance of a finding the state does not raise is an error
     return desired

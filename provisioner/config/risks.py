@@ -6,7 +6,8 @@ accepted on purpose in the desired state, with the reason, and is still listed::
     [risks]
     accept = [{id = "GHA-OIDC-ANY-REF", reason = "..."}]
 
-Accepting an id the desired state does not raise is an error (an acceptance outlives its reason).
+An acceptance of an id the desired state does not raise (any more) is harmless and listed by
+``validate`` as such, so switching to the hardened form never breaks a run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError, Described
 from .base import Section
 
 #: id -> (severity, why (the control), fix)
@@ -129,12 +129,13 @@ def findings(desired: Any) -> list[Finding]:
     for rid, path in _raw(desired):
         sev, why, fix = CATALOGUE[rid]
         out.append(Finding(rid, sev, path, why, fix, accepted.get(rid)))
-    raised = {f.id for f in out}
-    for i, (rid, _reason) in enumerate(desired.risk_accepts):
-        if rid not in raised:
-            raise ConfigError(desired.source, f"risks.accept[{i}].id", "the id of a finding this desired state raises "
-                              f"({', '.join(sorted(raised)) or 'none'})", Described(repr(rid)))
     return out
+
+
+def stale(desired: Any) -> list[str]:
+    """Accepted ids the desired state no longer raises (listed, so the acceptance can be dropped)."""
+    raised = {rid for rid, _path in _raw(desired)}
+    return [rid for rid, _reason in desired.risk_accepts if rid not in raised]
 
 
 def text(found: list[Finding]) -> str:
