@@ -86,6 +86,7 @@ class Context:
 
         delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
         waiter = client.get_waiter(waiter_name)
+        self.progress.limit(description, timeout)
         start = time.monotonic()
         polls = 0
         while True:
@@ -103,7 +104,7 @@ class Context:
                 raise ProvisionError(
                     f"waiting for {description}: not done after {elapsed:.0f}s; run apply again later to resume"
                 )
-            self.progress.tick(description, elapsed, timeout)
+            self.progress.tick(description, elapsed)
             time.sleep(delay)
 
 
@@ -117,10 +118,16 @@ class Progress:
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.every = every
         self._last_log: dict[str, float] = {}
-        self._live: dict[str, Any] = {}  # description -> (rich Progress, task id), while drawn
+        self._live: dict[str, Any] = {}  # description -> (rich Progress, its clock), while drawn
+        self._limits: dict[str, float] = {}  # description -> the wait's time limit, when it has one
         self._lock = threading.Lock()
 
+    def limit(self, description: str, seconds: float) -> None:
+        """The time limit of the wait ``description`` (shown beside the elapsed time)."""
+        self._limits[description] = seconds
+
     def tick(self, description: str, elapsed: float, limit: float | None = None) -> None:
+        limit = self._limits.get(description) if limit is None else limit
         if self.interactive:
             with self._lock:
                 self._draw(description, elapsed, limit)

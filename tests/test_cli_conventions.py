@@ -5,6 +5,7 @@ a real terminal through a pty)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -111,7 +112,7 @@ def test_json_runs_that_fail_print_a_json_error_object(tmp_path):
     assert r.returncode == 1 and r.stdout == ""
 
 
-def test_an_aws_failure_names_the_resource(aws_env, cli, monkeypatch, tmp_path):
+def test_an_aws_failure_names_the_resource(aws_env, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: every read fails at once
     monkeypatch.setenv("PROVISION_MAX_ATTEMPTS", "1")
     runner = CliRunner()
@@ -319,23 +320,21 @@ def test_color_always_wins_over_no_color_as_flags_should(aws_env, cli, monkeypat
     assert SGR.search(cli("plan", "--color", "always").output)
 
 
-def test_no_color_and_term_dumb_decide_auto():
+def test_no_color_and_term_dumb_decide_auto(monkeypatch):
     from provisioner.logs import color_enabled
 
     class Tty:
         def isatty(self) -> bool:
             return True
 
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     for extra, want in (({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False), ({"NO_COLOR": ""}, True)):
-        os.environ.clear()
-        os.environ.update(env | extra)
-        try:
-            assert color_enabled(Tty(), "auto") is want, extra  # type: ignore[arg-type]
-            assert color_enabled(Tty(), "never") is False and color_enabled(None, "always") is True
-        finally:
-            os.environ.clear()
-            os.environ.update(env)
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        monkeypatch.setenv("TERM", "xterm")
+        for k, v in extra.items():
+            monkeypatch.setenv(k, v)
+        assert color_enabled(Tty(), "auto") is want, extra  # type: ignore[arg-type]
+        assert color_enabled(Tty(), "never") is False and color_enabled(None, "always") is True
+    assert color_enabled(io.StringIO(), "auto") is False  # not a terminal
 
 
 def in_a_pty(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> tuple[int, str]:
