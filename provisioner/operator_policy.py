@@ -34,6 +34,8 @@ LOCK, TOPIC, ALARMS, ALARMS_ANY = "lock", "topic", "alarms", "alarms_any"
 CERTS, CERTS_OURS, CERTS_NEW, CERTS_REQUEST = "certs", "certs_ours", "certs_new", "certs_request"
 DISTS, DISTS_OURS, DISTS_NEW, DISTS_CREATE = "dists", "dists_ours", "dists_new", "dists_create"
 CACHE_POLICY, OAC, OAI = "cache_policy", "oac", "oai"
+HEADERS_POLICY, REQUEST_POLICY = "response_headers_policy", "origin_request_policy"
+TRAIL, DASHBOARD = "trail", "dashboard"
 METRIC = "metric"
 
 #: what CloudFront checks on the caller when standard logging is switched on (not an API the tool calls)
@@ -81,6 +83,16 @@ SCOPE: dict[str, tuple[str, ...]] = {
     **{f"cloudfront:{a}": (DISTS_OURS,) for a in ("UpdateDistribution", "DeleteDistribution", "UntagResource")},
     "cloudfront:TagResource": (DISTS_OURS, DISTS_NEW), "cloudfront:CreateDistribution": (DISTS_CREATE,),
     **{f"cloudfront:{a}": (CACHE_POLICY,) for a in ("GetCachePolicyConfig", "UpdateCachePolicy", "DeleteCachePolicy")},
+    **{f"cloudfront:{a}": (S,) for a in ("ListResponseHeadersPolicies", "ListOriginRequestPolicies",
+                                         "CreateResponseHeadersPolicy", "CreateOriginRequestPolicy")},
+    **{f"cloudfront:{a}": (HEADERS_POLICY,) for a in ("GetResponseHeadersPolicyConfig", "UpdateResponseHeadersPolicy",
+                                                      "DeleteResponseHeadersPolicy")},
+    **{f"cloudfront:{a}": (REQUEST_POLICY,) for a in ("GetOriginRequestPolicyConfig", "UpdateOriginRequestPolicy",
+                                                      "DeleteOriginRequestPolicy")},
+    **{f"cloudtrail:{a}": (TRAIL,) for a in ("AddTags", "CreateTrail", "DeleteTrail", "GetEventSelectors", "GetTrail",
+                                             "GetTrailStatus", "ListTags", "PutEventSelectors", "StartLogging",
+                                             "StopLogging", "UpdateTrail")},
+    **{f"cloudwatch:{a}": (DASHBOARD,) for a in ("GetDashboard", "PutDashboard", "DeleteDashboards")},
     **{f"cloudfront:{a}": (OAC,) for a in ("GetOriginAccessControlConfig", "UpdateOriginAccessControl",
                                            "DeleteOriginAccessControl")},
     **{f"cloudfront:{a}": (OAI,) for a in ("GetCloudFrontOriginAccessIdentity", "GetCloudFrontOriginAccessIdentityConfig",
@@ -108,25 +120,33 @@ def _require(desired: Any) -> str:
 
 
 def _resources(desired: Any, acct: str) -> dict[str, list[str]]:
+    """Scope name -> the ARNs it grants. Optional sections (no log bucket, user, alarms, dashboard or
+    trail in the desired state) grant nothing: a statement whose scope is empty is left out."""
     st = desired.stack
-    role, user = desired.github_role, desired.admin_user
-    buckets = [f"arn:aws:s3:::{desired.buildcache.name}", f"arn:aws:s3:::{desired.logs.name}"]
-    topic = f"arn:aws:sns:{ALARM_REGION}:{acct}:{desired.alarms.topic}"
+    role, user, logs = desired.github_role, desired.admin_user, desired.logs
+    buckets = [f"arn:aws:s3:::{b.name}" for b in (desired.buildcache, logs) if b is not None]
+    alarms = desired.alarms
+    topic = f"arn:aws:sns:{ALARM_REGION}:{acct}:{alarms.topic}" if alarms is not None else None
     certs = [f"arn:aws:acm:{GLOBAL_REGION}:{acct}:certificate/*"]
     dists = [f"arn:aws:cloudfront::{acct}:distribution/*"]
+    dashboard, audit = getattr(desired, "dashboard", None), getattr(desired, "audit", None)
     return {
         S: ["*"], METRIC: ["*"], CERTS_REQUEST: ["*"], DISTS_CREATE: ["*"],
-        BUCKETS: buckets, LOG_BUCKET: [buckets[1]],
+        BUCKETS: buckets, LOG_BUCKET: [f"arn:aws:s3:::{logs.name}"] if logs is not None else [],
         ROLE: [f"arn:aws:iam::{acct}:role{role.path}{role.name}"],
-        USER: [f"arn:aws:iam::{acct}:user{user.path}{user.name}"],
+        USER: [f"arn:aws:iam::{acct}:user{user.path}{user.name}"] if user is not None else [],
         OIDC: [f"arn:aws:iam::{acct}:oidc-provider/{desired.github_oidc.host}"],
         ZONE: [f"arn:aws:route53:::hostedzone/{desired.dns.zone_id or '*'}"],
         RECORDS: [f"arn:aws:route53:::hostedzone/{desired.dns.zone_id or '*'}"],
         CHANGE: ["arn:aws:route53:::change/*"],
         LOCK: [f"arn:aws:ssm:{st.region}:{acct}:parameter/provision/{st.name}/*"],
-        TOPIC: [topic, f"{topic}:*"],  # the topic and its subscriptions (Unsubscribe names one)
-        ALARMS: sorted(f"arn:aws:cloudwatch:{ALARM_REGION}:{acct}:alarm:{a.name}" for a in desired.alarms.alarms),
+        TOPIC: [topic, f"{topic}:*"] if topic else [],  # the topic and its subscriptions (Unsubscribe names one)
+        ALARMS: sorted(f"arn:aws:cloudwatch:{ALARM_REGION}:{acct}:alarm:{a.name}" for a in alarms.alarms) if alarms else [],
         ALARMS_ANY: [f"arn:aws:cloudwatch:{ALARM_REGION}:{acct}:alarm:*"],
+        HEADERS_POLICY: [f"arn:aws:cloudfront::{acct}:response-headers-policy/*"],
+        REQUEST_POLICY: [f"arn:aws:cloudfront::{acct}:origin-request-policy/*"],
+        TRAIL: [f"arn:aws:cloudtrail:{st.region}:{acct}:trail/{audit.trail}"] if audit is not None else [],
+        DASHBOARD: [f"arn:aws:cloudwatch::{acct}:dashboard/{dashboard.name}"] if dashboard is not None else [],
         CERTS: certs, CERTS_OURS: certs, CERTS_NEW: certs,
         DISTS: dists, DISTS_OURS: dists, DISTS_NEW: dists,
         # CloudFront mints these ids and they take no tags: the account's ones of the type

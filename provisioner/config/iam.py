@@ -95,7 +95,7 @@ def parse_role(s: Section, oidc: OidcProvider) -> GithubRole:
                          what="a list of repository-scoped subjects")
     owners = s.strlist("owners", [], item=lambda p, v: None if re.match(r"^[A-Za-z0-9_.-]+$", v)
                        else bad(s.file, p, "a GitHub user or organisation name", v))
-    first = SUBJECT_RE.match(subjects[0])
+    first = SUBJECT_RE.match(subjects[0]) if subjects else None  # (none: a stand-in while collecting errors)
     allowed = {o.lower() for o in owners} or ({first.group(1).lower()} if first else set())
     for i, sub in enumerate(subjects):
         m = SUBJECT_RE.match(sub)
