@@ -56,7 +56,7 @@ def test_empty_account_outputs_show_preflight_drift(aws_env, cli):
     assert r.code == 2
     values = json.loads(r.output)
     assert list(values) == ["BucketName", "BucketArn", "DistributionId", "DistributionDomainName", "PublicUrl",
-                            "GitHubActionsRoleArn"]
+                            "GitHubActionsRoleArn", "DashboardUrl"]
     assert set(values.values()) == {None}
 
     r = cli("show")
