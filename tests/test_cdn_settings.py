@@ -96,6 +96,13 @@ def _custom_orp(f):
         'query_strings = ["v"]')
 
 
+def _live_role(f):
+    sub(f, r"^max_session_duration = 10800$", "max_session_duration = 14400")
+    sub(f, r'^actions = \["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject"\]$',
+        'actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", '
+        '"s3:ListMultipartUploadParts", "s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]')
+
+
 def _cache_key(f):
     sub(f, r'^query_strings = "all"$', 'query_strings = ["version", "arch"]\nheaders = ["Accept"]')
 
@@ -122,8 +129,8 @@ STEPS = [
      ["cloudfront:UpdateDistribution"]),
     ("ListBucket grant", lambda f: sub(f, r"^grant_list_bucket = false.*$", "grant_list_bucket = true"),
      ["~ s3_bucket_policy.buildcache", "AllowCloudFrontOriginAccessIdentityList"], ["s3:PutBucketPolicy"]),
-    ("4 h sessions", lambda f: sub(f, r"^max_session_duration = 10800$", "max_session_duration = 14400"),
-     ["iam_role.github_actions", "max_session_duration: 10800 -> 14400"], ["iam:UpdateRole"]),
+    ("4 h sessions and the live publishing actions", _live_role,
+     ["iam_role.github_actions", "max_session_duration: 10800 -> 14400", "policy"], ["iam:PutRolePolicy", "iam:UpdateRole"]),
 ]
 
 
@@ -163,6 +170,10 @@ def test_each_setting_four_steps_then_drift_of_those_the_live_stack_lacks(aws_en
     doc = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
     listing = [s for s in doc["Statement"] if s.get("Sid") == "AllowCloudFrontOriginAccessIdentityList"][0]
     assert listing["Action"] == ["s3:ListBucket"] and listing["Resource"] == [f"arn:aws:s3:::{BUCKET}"]
+    iam = aws_env.client("iam")
+    assert iam.get_role(RoleName="slurm-factory-github-actions")["Role"]["MaxSessionDuration"] == 14400
+    publish = iam.get_role_policy(RoleName="slurm-factory-github-actions", PolicyName="slurm-factory-buildcache-publish")
+    assert "s3:ListMultipartUploadParts" in publish["PolicyDocument"]["Statement"][0]["Action"]
 
     # drift of what the live stack does not have: HSTS, the custom origin request policy, the allow-lists
     def update(kind, model, mutate):

@@ -182,6 +182,14 @@ def _drop_list_grant(env):
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(doc))
 
 
+def _drop_publish_action(env):
+    iam = env.client("iam")
+    name, policy = "slurm-factory-github-actions", "slurm-factory-buildcache-publish"
+    doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+    doc["Statement"][0]["Action"] = [a for a in doc["Statement"][0]["Action"] if a != "s3:AbortMultipartUpload"]
+    iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(doc))
+
+
 def _custom_header(cfg):
     cfg["CustomHeadersConfig"] = {"Quantity": 1, "Items": [{"Header": "X-Debug", "Value": "1", "Override": True}]}
 
@@ -217,6 +225,7 @@ LIVE_DRIFT = [
                                                                    MaxSessionDuration=3600,
                                                                    Description="Role for GitHub Actions in vantagecompute/slurm-factory"),
      "iam_role.github_actions  max_session_duration: expected 14400, actual 3600", ["iam:UpdateRole"]),
+    ("publishing action removed", _drop_publish_action, "iam_role.github_actions  policy", ["iam:PutRolePolicy"]),
 ]
 
 

@@ -45,7 +45,7 @@ def test_apply_from_empty_creates_everything_then_plan_is_empty(aws_env, desired
     assert rec.mutating == [], "plan must not mutate"
 
     p, rec = run(desired, "apply")
-    assert p.counts()["create"] == 4
+    assert p.counts()["create"] == 5  # two buckets, their policies, the buildcache's request metrics
     s3 = aws_env.client("s3")
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     enc = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]

@@ -27,22 +27,28 @@ from botocore.exceptions import ClientError
 from ..aws import error_code
 from ..config import DesiredState
 from ..context import Context
-from ..model import FieldChange, Resource
+from ..model import FieldChange, Resource, Unknown
 
 ADDRESS = "cloudtrail_trail.audit"
 SELECTOR_NAME = "Buildcache publishing: write data events on its objects"
 
 
-def account_id(ctx: Context) -> str:
+def account_id(ctx: Context) -> str | Unknown:
+    """The account (``stack.account_id``, else STS, once); Unknown offline (``show --offline``)."""
     if ctx.desired.stack.account_id:
         return ctx.desired.stack.account_id
+    if ctx.aws is None:
+        return Unknown("sts.account_id")
     return str(ctx.memo("sts:account_id", ctx.aws.account_id))
 
 
-def trail_arn(ctx: Context) -> str:
+def trail_arn(ctx: Context) -> str | Unknown:
     audit = ctx.desired.audit
     assert audit is not None
-    return f"arn:aws:cloudtrail:{ctx.desired.stack.region}:{account_id(ctx)}:trail/{audit.trail}"
+    account = account_id(ctx)
+    if isinstance(account, Unknown):
+        return Unknown(f"{ADDRESS}.arn")
+    return f"arn:aws:cloudtrail:{ctx.desired.stack.region}:{account}:trail/{audit.trail}"
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:

@@ -47,11 +47,14 @@ def _cloudtrail_delivery(ctx: Context, b: Bucket) -> list[dict]:
     if audit is None or b.key != "logs":
         return []
     source = {"aws:SourceArn": trail_arn(ctx)}
+    account = account_id(ctx)
+    objects = Unknown("s3_bucket_policy.logs.cloudtrail_objects") if isinstance(account, Unknown) \
+        else f"{b.arn}/{audit.prefix}/AWSLogs/{account}/*"
     return [
         {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
          "Action": "s3:GetBucketAcl", "Resource": b.arn, "Condition": {"StringEquals": source}},
         {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"{b.arn}/{audit.prefix}/AWSLogs/{account_id(ctx)}/*",
+         "Action": "s3:PutObject", "Resource": objects,
          "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}},
     ]
 
