@@ -114,6 +114,7 @@ class Result:
     output: str
     calls: list
     stderr: str = ""
+    stdout: str = ""  # stdout alone (``output`` also has stderr: logs, risk findings)
 
     @property
     def mutating(self) -> list[str]:
@@ -143,6 +144,7 @@ def cli(desired_file):
         runner = CliRunner()
         with CallRecorder() as rec:
             res = runner.invoke(app, argv, input=input, catch_exceptions=False)
-        return Result(res.exit_code, res.output, list(rec.calls), getattr(res, "stderr", "") or "")
+        return Result(res.exit_code, res.output, list(rec.calls), getattr(res, "stderr", "") or "",
+                      getattr(res, "stdout", "") or "")
 
     return run

@@ -141,7 +141,7 @@ def test_plan_writes_every_report_and_the_job_summary(aws_env, cli, tmp_path, mo
     r = cli("plan", "--format", "markdown", *[a for p in reports for a in ("--report", str(p))])
     assert r.code == 2 and r.mutating == [], r.output
     md = (tmp_path / "plan.md").read_text()
-    assert r.output == md  # stdout in the format asked for, the same report as the file
+    assert r.stdout == md  # stdout in the format asked for, the same report as the file
     assert md.startswith("<!-- provision:plan stack=slurm-factory -->") and "### + create (" in md
     assert "account `123456789012`" in md and "commit `0123456789ab`" in md and "region `us-east-1`" in md
     data = json.loads((tmp_path / "plan.json").read_text())
@@ -170,10 +170,10 @@ def test_show_renders_a_saved_plan_without_aws(aws_env, cli, tmp_path):
     saved = tmp_path / "plan.json"
     r = cli("plan", "-o", str(saved))
     assert r.code == 2
-    plan_text = r.output
+    plan_text = r.stdout  # (the plan's risk findings go to stderr, before any AWS call)
     r = cli("show", str(saved))
     assert r.code == 0 and r.calls == [], "show PLANFILE makes no AWS call"
-    assert r.output == plan_text
+    assert r.stdout == plan_text
     r = cli("show", str(saved), "--format", "markdown")
     assert r.code == 0 and r.calls == [] and "## provision plan: `slurm-factory`" in r.output
     assert "account `123456789012`" in r.output  # from the saved plan's header
