@@ -118,8 +118,10 @@ def test_live_stack_from_empty_has_the_cdk_values_then_plan_is_empty(aws_env, cl
     role = iam.get_role(RoleName="slurm-factory-github-actions")["Role"]
     assert role["MaxSessionDuration"] == 14400
     assert role["Description"] == "Role for GitHub Actions in vantagecompute/slurm-factory"
-    actions = iam.get_role_policy(RoleName="slurm-factory-github-actions",
-                                  PolicyName="slurm-factory-buildcache-publish")["PolicyDocument"]["Statement"][0]["Action"]
+    statements = iam.get_role_policy(RoleName="slurm-factory-github-actions",
+                                     PolicyName="slurm-factory-buildcache-publish")["PolicyDocument"]["Statement"]
+    # bucket actions on the bucket, object actions on bucket/* (issue 19): every action in one of them
+    actions = [a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])]
     for a in ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads",
               "s3:GetBucketLocation", "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"):
         assert a in actions, a
@@ -186,7 +188,10 @@ def _drop_publish_action(env):
     iam = env.client("iam")
     name, policy = "slurm-factory-github-actions", "slurm-factory-buildcache-publish"
     doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-    doc["Statement"][0]["Action"] = [a for a in doc["Statement"][0]["Action"] if a != "s3:AbortMultipartUpload"]
+    for st in doc["Statement"]:  # the object statement holds it (bucket and object actions are split)
+        acts = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+        if "s3:AbortMultipartUpload" in acts:
+            st["Action"] = [a for a in acts if a != "s3:AbortMultipartUpload"]
     iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(doc))
 
 
