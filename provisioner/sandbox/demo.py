@@ -40,7 +40,7 @@ def sandbox_environment(url: str, scratch: str) -> Iterator[None]:
     saved = dict(os.environ)
     try:
         for k in list(os.environ):
-            if k.startswith("AWS_"):
+            if k.startswith("AWS_") or k == "PROVISION_PROFILE":
                 del os.environ[k]
         os.environ.update(sandbox_env(url))
         os.environ["AWS_CONFIG_FILE"] = os.path.join(scratch, "no-aws-config")
