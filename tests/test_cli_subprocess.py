@@ -92,6 +92,7 @@ def test_saved_plan_and_drift_as_separate_processes(own_server, tmp_path, monkey
 
 def test_sandbox_serves_until_sigint(tmp_path):
     env = base_env(tmp_path)
+    env["AWS_PROFILE"] = "must-not-be-used"  # the sandbox never reads the caller's AWS configuration
     proc = subprocess.Popen([sys.executable, "-m", "provisioner", "sandbox"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -21,8 +21,13 @@ def sandbox(
     import signal
     import threading
 
-    from ..sandbox import SandboxError, Server, create_fixtures, sandbox_env
+    import os
 
+    from ..sandbox import SandboxError, Server, create_fixtures, sandbox_env
+    from ..sandbox.server import CALLER_PROFILE_VARS
+
+    for var in CALLER_PROFILE_VARS:  # this process only serves the sandbox: never the caller's AWS config
+        os.environ.pop(var, None)
     try:
         server = Server(port=port).start()
     except SandboxError as e:

@@ -16,6 +16,7 @@ What the patches change, and why, is documented in ``provisioner/sandbox/patches
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import urllib.request
 from typing import Any, Iterator
@@ -69,21 +70,37 @@ def apply_patches() -> None:
         if _applied:
             return
         _check_moto_version()
-        from . import patches
+        with without_caller_profile():  # moto builds boto3 Sessions at import time
+            from . import patches
 
-        patches.apply()
+            patches.apply()
         _applied = True
+
+
+#: the caller's AWS configuration, which the sandbox (a stand-in for AWS) must never read
+CALLER_PROFILE_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@contextlib.contextmanager
+def without_caller_profile() -> Iterator[None]:
+    """Hide the caller's profile and config files while moto loads (a missing profile would crash it)."""
+    saved = {k: os.environ.pop(k) for k in CALLER_PROFILE_VARS if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def wsgi_app() -> Any:
     """moto's server WSGI application (as ``moto.server`` builds it), with every patch applied."""
     apply_patches()
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        create_backend_app,
-    )
+    with without_caller_profile():
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
 
-    app = DomainDispatcherApplication(create_backend_app)
+        app = DomainDispatcherApplication(create_backend_app)
     return app
 
 
