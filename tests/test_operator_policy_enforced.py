@@ -109,10 +109,6 @@ def _denied(fn) -> str:
     return str(resp["Error"]["Code"])
 
 
-@pytest.mark.xfail(reason="issue 15's CloudTrail trail (and dashboard) are not yet mapped to their ARNs in the sandbox's "
-                   "IAM evaluator (sandbox/patches/iam_authz*.py): cloudtrail:GetTrail is denied though the printed "
-                   "policy grants it on the trail's ARN; merged at the end of the session, left for the next one",
-                   strict=False)
 def test_the_apply_policy_builds_and_destroys_the_stack_and_nothing_else(enforced):
     code, out, calls = _run(enforced, "apply", "apply", "--auto-approve")
     assert code == 0, out
@@ -163,10 +159,6 @@ def test_the_apply_policy_builds_and_destroys_the_stack_and_nothing_else(enforce
     assert code == 2, out
 
 
-@pytest.mark.xfail(reason="issue 15's CloudTrail trail (and dashboard) are not yet mapped to their ARNs in the sandbox's "
-                   "IAM evaluator (sandbox/patches/iam_authz*.py): cloudtrail:GetTrail is denied though the printed "
-                   "policy grants it on the trail's ARN; merged at the end of the session, left for the next one",
-                   strict=False)
 def test_the_sandbox_authorises_like_iam(enforced):
     """What the iam_authz patch changes in moto, each shown by a call the reader's policy allows only
     under IAM's names and resources (moto alone refuses or mis-signs every one of them)."""

@@ -18,10 +18,9 @@ def sandbox(
 
     Prints the `export ...` lines that point this tool (and any AWS SDK) at it.
     """
+    import os
     import signal
     import threading
-
-    import os
 
     from ..sandbox import SandboxError, Server, create_fixtures, sandbox_env
     from ..sandbox.server import CALLER_PROFILE_VARS

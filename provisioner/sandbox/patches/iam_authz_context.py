@@ -124,6 +124,15 @@ def _iam(resp: Any, op: str, acct: str) -> list[str]:
     return ["*"]
 
 
+def _cloudtrail(resp: Any, op: str, acct: str, region: str) -> list[str]:
+    """Trail actions name the trail (``Name``, ``TrailName``, tags' ``ResourceId``/``ResourceIdList``): a name or an ARN."""
+    if op in ("DescribeTrails", "ListTrails", "LookupEvents"):
+        return ["*"]  # no resource type in the Service Authorization Reference
+    names = _param(resp, "ResourceIdList") or [_param(resp, "Name") or _param(resp, "TrailName") or _param(resp, "ResourceId")]
+    out = [str(n) if str(n).startswith("arn:") else f"arn:aws:cloudtrail:{region}:{acct}:trail/{n}" for n in names if n]
+    return out or ["*"]
+
+
 def _other(resp: Any, prefix: str, op: str, acct: str, region: str) -> tuple[list[str], dict[str, Any]]:
     if prefix == "sns":
         if op == "CreateTopic":
@@ -132,7 +141,12 @@ def _other(resp: Any, prefix: str, op: str, acct: str, region: str) -> tuple[lis
             return [str(_param(resp, "SubscriptionArn")).rsplit(":", 1)[0]], {}
         arn = _param(resp, "TopicArn") or _param(resp, "ResourceArn")
         return ([str(arn)] if arn else ["*"]), {}
+    if prefix == "cloudtrail":
+        return _cloudtrail(resp, op, acct, region), {}
     if prefix == "cloudwatch":
+        if "Dashboard" in op:  # global ARN (no region): arn:aws:cloudwatch::ACCT:dashboard/NAME
+            dashboards = _param(resp, "DashboardNames") or ([_param(resp, "DashboardName")] if _param(resp, "DashboardName") else [])
+            return ([f"arn:aws:cloudwatch::{acct}:dashboard/{n}" for n in dashboards] or ["*"]), {}
         if op == "PutMetricData":
             return ["*"], {"cloudwatch:namespace": _param(resp, "Namespace")}
         names = _param(resp, "AlarmNames") or ([_param(resp, "AlarmName")] if _param(resp, "AlarmName") else [])
