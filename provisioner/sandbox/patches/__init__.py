@@ -17,11 +17,15 @@ The modules import moto at their top; this package imports them only inside :fun
   paging; tags only on existing distributions; invalidations ``Completed``.
 - ``cloudfront_access``: the origin access identity API; OAC config, ETag, in-use and unique names.
 - ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
-- ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
+- ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256); system
+  tags; principals that propagate; Requester pays (``?requestPayment``).
 - ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken.
 - ``route53``: ListHostedZonesByName ordering and paging.
-- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
+- ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; a user's permissions boundary; the broad
+  AWS managed policies (AdministratorAccess...).
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``cloudfront_behaviours``: cache behaviours keep their (Lambda@Edge) function associations.
+- ``ssm``: parameter value sizes per tier (4 KB standard, 8 KB advanced); Intelligent-Tiering.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def apply() -> None:
         from . import (
             acm,
             cloudfront_access,
+            cloudfront_behaviours,
             cloudfront_distribution,
             cloudfront_monitoring,
             cloudfront_policies,
@@ -48,6 +53,7 @@ def apply() -> None:
             iam,
             route53,
             s3,
+            ssm,
         )
 
         acm.apply_validation_wait()
@@ -55,9 +61,13 @@ def apply() -> None:
         cloudfront_access.apply()
         cloudfront_monitoring.apply()
         s3.apply()
+        s3.apply_request_payment()
         cloudwatch.apply()
         route53.apply()
         iam.apply()
+        iam.apply_user_boundary_and_managed_policies()
         cloudfront_policies.apply()
+        cloudfront_behaviours.apply()
+        ssm.apply()
         acm.apply()
         _applied = True
