@@ -41,6 +41,16 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteBucketTagging"): ("s3:PutBucketTagging",),
     ("s3", "DeleteBucketOwnershipControls"): ("s3:PutBucketOwnershipControls",),
     ("s3", "GetBucketPolicyStatus"): ("s3:GetBucketPolicyStatus",),
+    ("s3", "GetBucketCors"): ("s3:GetBucketCORS",),
+    ("s3", "DeleteBucketCors"): ("s3:PutBucketCORS",),
+    ("s3", "GetBucketReplication"): ("s3:GetReplicationConfiguration",),
+    ("s3", "DeleteBucketReplication"): ("s3:PutReplicationConfiguration",),
+    ("s3", "GetBucketNotificationConfiguration"): ("s3:GetBucketNotification",),
+    ("s3", "PutBucketNotificationConfiguration"): ("s3:PutBucketNotification",),
+    ("s3", "GetObjectLockConfiguration"): ("s3:GetBucketObjectLockConfiguration",),
+    ("s3", "PutObjectLockConfiguration"): ("s3:PutBucketObjectLockConfiguration",),
+    ("s3", "GetBucketAccelerateConfiguration"): ("s3:GetAccelerateConfiguration",),
+    ("s3", "PutBucketAccelerateConfiguration"): ("s3:PutAccelerateConfiguration",),
     # CloudFront: creating with tags needs TagResource as well.
     ("cloudfront", "CreateDistributionWithTags"): ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
     ("cloudfront", "UpdateDistributionWithStagingConfig"): ("cloudfront:UpdateDistribution",),
@@ -69,7 +79,7 @@ def actions_for(service: str, operation: str) -> tuple[str, ...]:
 
 # ---- the checked-in table (kept true by tests/test_cli_policy.py) -------------------------------
 
-#: plan, drift, outputs, show, preflight: reads only (PutMetricData is a separate, conditioned statement)
+#: plan, drift, outputs, show, preflight, history: reads only (PutMetricData is a separate, conditioned statement)
 READ_ONLY: frozenset[str] = frozenset({
     "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
     "cloudfront:GetCachePolicyConfig", "cloudfront:GetCloudFrontOriginAccessIdentity",
@@ -89,8 +99,12 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetBucketAcl", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
     "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+    # what a bucket has undeclared (issue 18: UNEXPECTED in drift)
+    "s3:GetBucketCORS", "s3:GetBucketWebsite", "s3:GetReplicationConfiguration", "s3:GetBucketNotification",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
-    "ssm:GetParameter",  # the apply lock only (scoped to /provision/<stack>/*: see policy_document)
+    # the apply lock and the apply record (scoped to /provision/<stack>/*: see policy_document)
+    "ssm:GetParameter", "ssm:GetParameterHistory",
     "tag:GetResources",
 })
 
@@ -110,6 +124,9 @@ APPLY: frozenset[str] = frozenset({
     "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
     "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    # removing what nobody declared (issue 18)
+    "iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary", "iam:RemoveUserFromGroup",
     "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
     "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:UpdateRole", "iam:UpdateUser",
@@ -119,9 +136,11 @@ APPLY: frozenset[str] = frozenset({
     "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:PutBucketCORS", "s3:DeleteBucketWebsite", "s3:PutReplicationConfiguration", "s3:PutBucketNotification",
+    "s3:PutBucketObjectLockConfiguration", "s3:PutAccelerateConfiguration", "s3:PutBucketRequestPayment",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
-    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
+    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py), the apply record
 })
 
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace

@@ -255,8 +255,8 @@ METRIC_NAME = "DriftedResources"
 
 
 def publish_drift_metric(ctx: Context, plan: Plan) -> int:
-    """PutMetricData: the number of drifted resources, dimension Stack=<stack name>."""
-    count = len(plan.actionable)
+    """PutMetricData: the number of drifted resources (orphans included), dimension Stack=<stack name>."""
+    count = len(plan.drifted) + len(plan.orphans)
     try:
         ctx.client("cloudwatch").put_metric_data(
             Namespace=METRIC_NAMESPACE,

@@ -26,7 +26,7 @@ from provisioner import iam_actions
 from provisioner.aws import is_mutating
 
 ROOT = Path(__file__).resolve().parent.parent
-READ_COMMANDS = [("plan",), ("drift",), ("outputs",), ("show",), ("preflight",)]
+READ_COMMANDS = [("plan",), ("drift",), ("outputs",), ("show",), ("preflight",), ("history",)]
 METRIC = iam_actions.PUBLISH_METRIC
 
 

@@ -30,6 +30,8 @@ JsonOpt = typer.Option(False, "--json", help="Machine-readable output on stdout.
 LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", help="Seconds to wait for another apply/destroy of this stack "
                                                           "to finish (default 0: fail at once, naming the holder).")
 BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply lock first (a run that died).")
+PruneOpt = typer.Option(False, "--prune", help="Also delete orphans: resources tagged as this stack's that the desired "
+                                               "state no longer names and its apply record proves ours (never buckets).")
 
 
 def _echo(msg: str = "", err: bool = False) -> None:
@@ -83,14 +85,14 @@ def _locked(ctx: Context, command: str, timeout: float, force: bool) -> Any:
 
 
 def _run_plan(file: str, profile: Optional[str], region: Optional[str],
-              log_format: str) -> tuple[Context, list[Resource], Plan]:
+              log_format: str, *, prune: bool = False) -> tuple[Context, list[Resource], Plan]:
     from .. import engine
 
     _setup(log_format)
     desired = _load(file)
     ctx, resources, unmanaged = _session(desired, profile, region)
     _check_account(ctx)
-    return ctx, resources, engine.plan(ctx, resources, unmanaged)
+    return ctx, resources, engine.plan(ctx, resources, unmanaged, prune=prune)
 
 
 def _interactive() -> bool:

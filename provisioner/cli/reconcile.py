@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -15,6 +15,7 @@ from ._common import (
     LockTimeoutOpt,
     LogOpt,
     ProfileOpt,
+    PruneOpt,
     RegionOpt,
     _check_account,
     _confirm,
@@ -27,6 +28,11 @@ from ._common import (
     _setup,
     app,
 )
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..engine import ApplyResult
+    from ..model import Plan, Resource
 
 
 @app.command()
@@ -46,12 +52,16 @@ def plan(
     json_out: bool = JsonOpt, out: Optional[Path] = typer.Option(None, "-o", "--out", help="Save the plan (JSON) for `apply PLAN`."),
     log_format: str = LogOpt, verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
     expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
+    prune: bool = PruneOpt,
 ) -> None:
-    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error."""
+    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error.
+
+    Orphans (tagged as this stack's, no longer named) are listed; with --prune the ones prune may
+    delete are deletions."""
     from .. import render
 
     try:
-        _ctx, _res, p = _run_plan(file, profile, region, log_format)
+        _ctx, _res, p = _run_plan(file, profile, region, log_format, prune=prune)
     except ProvisionError as e:
         raise _fail(e) from None
     if out is not None:
@@ -72,13 +82,17 @@ def drift(
 ) -> None:
     """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
 
-    Quiet when clean: one summary line. On drift: resource, field, expected, actual.
+    Quiet when clean: one summary line. On drift: resource, field, expected, actual, grouped by
+    cause (changed in AWS by hand / in the repository, not applied yet: from the last apply's
+    record); UNEXPECTED things nobody declared; orphans.
     """
-    from .. import render
+    from .. import engine, history, render
 
     try:
         ctx, _res, p = _run_plan(file, profile, region, log_format)
         p, ignored = render.apply_ignores(p, ctx.desired.drift_ignore)
+        if p.drifted:  # why: only then is the last apply's record read (one request)
+            p = history.annotate(ctx, p, engine.last_record(ctx))
         if publish_metric:
             from ..ops import publish_drift_metric
 
@@ -86,7 +100,7 @@ def drift(
     except ProvisionError as e:
         raise _fail(e) from None
     _echo(render.to_json(render.drift_json(p, ignored)) if json_out else render.drift_text(p, ignored))
-    if p.has_changes:
+    if p.has_drift:
         raise typer.Exit(EXIT_CHANGES)
 
 
@@ -101,8 +115,11 @@ def apply(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
     log_format: str = LogOpt, lock_timeout: float = LockTimeoutOpt, break_lock: bool = BreakLockOpt,
+    prune: bool = PruneOpt,
 ) -> None:
-    """Make live AWS match the desired state: shows the plan, asks, applies in dependency order."""
+    """Make live AWS match the desired state: shows the plan, asks, applies in dependency order.
+
+    Afterwards the apply record (/provision/<stack>/last-apply) says what it left (`provision history`)."""
     from contextlib import ExitStack
 
     from .. import engine, render
@@ -121,10 +138,11 @@ def apply(
         locked = None
         if saved is not None or break_lock:  # a saved plan is checked against live state under the lock
             locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+        prune = prune or (saved is not None and saved.prune)
         if saved is not None and saved.mode == "destroy":
             p = engine.destroy_plan(ctx, resources)
         else:
-            p = engine.plan(ctx, resources, unmanaged)
+            p = engine.plan(ctx, resources, unmanaged, prune=prune)
         if saved is not None:
             from ..ops import stale_reasons
 
@@ -147,7 +165,7 @@ def apply(
                 locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
             if locked.contended:  # another run was applying: show what is left to do now
                 ctx.forget()
-                p = engine.plan(ctx, resources, unmanaged)
+                p = engine.plan(ctx, resources, unmanaged, prune=prune)
                 _echo("Another run held the lock; the plan now that it is released:")
                 _echo(render.plan_text(p))
                 if not p.has_changes:
@@ -155,6 +173,7 @@ def apply(
             if not auto_approve:
                 _confirm("Apply these changes?", "--auto-approve")
         result = engine.apply(ctx, p, resources)
+        recorded = _record(ctx, resources, p, result)
     except ProvisionError as e:
         raise _fail(e) from None
     finally:
@@ -164,7 +183,8 @@ def apply(
     done = Counter(action for _addr, action in result.done)
     summary = ", ".join(f"{n} {a}d" for a, n in (("create", done["create"]), ("update", done["update"]),
                                                   ("delete", done["delete"])) if n) or "nothing changed"
-    matched = len(p.actionable) - len(result.done)
+    matched = len([c for c in p.actionable if c.address not in result.pruned]) - \
+        len([a for a, _ in result.done if a not in result.pruned])
     if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
         summary += f"; {matched} already matched when re-read"
     _echo(f"Apply complete: {summary}.")
@@ -172,9 +192,27 @@ def apply(
         _echo("Deferred to a later `provision apply` (--no-wait):")
         for addr, why in result.deferred.items():
             _echo(f"  {addr}: {why}")
+    for address, why in result.pruned.items():
+        if why:
+            _echo(f"  orphan {address} kept: {why}")
     if result.unconverged:
         _echo("Warning: not converged yet (AWS may still be propagating): "
               + ", ".join(c.address for c in result.unconverged), err=True)
+    if recorded:
+        _echo(f"Warning: {recorded}", err=True)
+
+
+def _record(ctx: Context, resources: list[Resource], p: Plan, result: ApplyResult) -> str:
+    """Write the apply record when the apply changed something; -> a warning when it could not."""
+    from .. import history
+
+    if not result.done or p.mode != "apply":
+        return ""
+    try:
+        history.record(ctx, resources, p, result)
+    except ProvisionError as e:  # the apply itself succeeded: say so, and why causes will be unknown
+        return f"{e}; drift causes will say 'unknown' until an apply records again"
+    return ""
 
 
 @app.command()

@@ -35,6 +35,7 @@ from .cdn import (
 )
 from .dns import KEY_ALGORITHMS, RECORD_TYPES, Certificate, Dns, Record
 from .drift import IGNORE_RE
+from .drift import matches as ignore_matches
 from .iam import ACTION_RE, IAM_NAME_RE, IAM_PATH_RE, SUBJECT_RE, THUMBPRINT_RE, AdminUser, GithubRole, OidcProvider
 from .loader import DesiredState, from_dict, load, loads
 from .outputs import DEFAULT_OUTPUTS, KNOWN_OUTPUT_KEYS, OUTPUT_NAME_RE
@@ -46,7 +47,7 @@ __all__ = [
     "DesiredState", "Stack", "Lifecycle", "Bucket", "Certificate", "Record", "Dns", "CachePolicy", "CdnLogging",
     "ErrorResponse", "Cdn", "OidcProvider", "GithubRole", "AdminUser", "Alarm", "Alarms",
     # loading
-    "load", "loads", "from_dict", "ConfigError",
+    "load", "loads", "from_dict", "ConfigError", "ignore_matches",
     # validation vocabulary
     "BUCKET_RE", "IP_RE", "DNS_LABEL_RE", "IAM_NAME_RE", "IAM_PATH_RE", "ACTION_RE", "THUMBPRINT_RE",
     "ALARM_NAME_RE", "TOPIC_RE", "EMAIL_RE", "ACCOUNT_RE", "TAG_KEY_RE", "SUBJECT_RE", "REGION_RE",

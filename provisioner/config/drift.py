@@ -15,3 +15,22 @@ def parse_drift(s: Section) -> tuple[str, ...]:
         s.file, p, "a pattern 'resource_type.name' or 'resource_type.name:field.path' (* and ? allowed)", v))
     s.done()
     return patterns
+
+
+def matches(patterns: tuple[str, ...] | list[str], address: str, path: str | None) -> bool:
+    """True when a ``[drift] ignore`` pattern accepts ``address`` (``path`` None: the whole resource)
+    or the field ``path`` of it: fnmatch on both parts; a field pattern also matches the fields
+    below it, and the path itself literally (paths like ``attached_policies[arn:...]`` hold ``[``,
+    which fnmatch reads as a character class)."""
+    import fnmatch
+
+    for p in patterns:
+        addr_pat, _, field_pat = p.partition(":")
+        if not fnmatch.fnmatchcase(address, addr_pat):
+            continue
+        if not field_pat:
+            return True
+        if path is not None and (path == field_pat or fnmatch.fnmatchcase(path, field_pat)
+                                 or path.startswith(field_pat + ".")):
+            return True
+    return False

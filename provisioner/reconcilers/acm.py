@@ -31,6 +31,7 @@ from ..config import DesiredState
 from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, diff_fields
+from . import tag_index
 
 ACM_REGION = "us-east-1"  # CloudFront only accepts certificates from us-east-1
 KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -164,7 +165,7 @@ class AcmCertificate(Resource):
             for s in cands:
                 arn = s["CertificateArn"]
                 try:
-                    tags = _tags(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
+                    tags = tag_index.tags(ctx, arn, lambda a: _tags(acm.list_tags_for_certificate(CertificateArn=a).get("Tags")))
                 except ClientError as e:
                     if error_code(e) == "ResourceNotFoundException":
                         continue

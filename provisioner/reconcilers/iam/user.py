@@ -11,6 +11,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from . import undeclared
 from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class AdminUser(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         iam = ctx.client("iam")
+        extras = undeclared.start_user(ctx, self.spec.name, self.spec.policy_name)  # concurrent with the gets
         got = _missing(lambda: iam.get_user(UserName=self.spec.name))
         if got is None:
             return None
@@ -45,6 +47,7 @@ class AdminUser(Resource):
             "path": user.get("Path", "/"),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(user.get("Tags")),
+            **extras(user),
         }
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
@@ -82,6 +85,7 @@ class AdminUser(Resource):
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
                 iam.tag_user(UserName=self.spec.name, Tags=_tag_list(changed))
+        undeclared.remove_user(ctx, self.spec.name, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")
