@@ -166,13 +166,13 @@ class AcmCertificate(Resource):
                 arn = s["CertificateArn"]
                 try:
                     tags = tag_index.tags(ctx, arn, lambda a: _tags(acm.list_tags_for_certificate(CertificateArn=a).get("Tags")))
+                    if not self._ours(tags):
+                        continue
+                    cert = describe(ctx, arn)  # (listed, yet not found for a moment after RequestCertificate)
                 except ClientError as e:
                     if error_code(e) == "ResourceNotFoundException":
                         continue
                     raise
-                if not self._ours(tags):
-                    continue
-                cert = describe(ctx, arn)
                 live = self._normalise(cert, tags)
                 if not any(diff_fields({k: want[k] for k in REPLACE_FIELDS}, live)):
                     return cert, tags

@@ -1,8 +1,8 @@
 """Everything tagged ``provision:stack=<stack>``, from one Resource Groups Tagging API walk.
 
-``GetResources`` with our tag as the only filter (no resource-type filter: one paginated walk, 100
-per page, memoised for the plan) lists every taggable resource of ours in a region: alarms, the SNS
-topic, the certificate, the buckets, the distribution (global, listed in us-east-1). It serves:
+``GetResources`` with our tag and the kinds of resource this tool makes (``TYPES``: one paginated
+walk, 100 per page, memoised for the plan) lists every taggable resource of ours in a region:
+alarms, SNS topics, certificates, buckets, distributions (global, listed in us-east-1). It serves:
 
 - the alarms' tags (one listing instead of one call per alarm: ``cloudwatch.alarms``);
 - the certificate's and the distribution's tags when they carry ours (``tags``);
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from ..context import Context
 
 INDEX_REGION = "us-east-1"  # CloudFront, ACM for CloudFront, the alarms and their topic live here
+#: ResourceTypeFilters ("service[:resourceType]", GetResources API reference): what this tool tags
+TYPES = ["cloudwatch:alarm", "sns", "acm", "s3", "cloudfront"]
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:
@@ -40,7 +42,8 @@ def walk(ctx: Context, region: str) -> dict[str, dict[str, str]]:
         tg = ctx.client("resourcegroupstaggingapi", region)
         out: dict[str, dict[str, str]] = {}
         pages = tg.get_paginator("get_resources").paginate(
-            TagFilters=[{"Key": "provision:stack", "Values": [ctx.desired.stack.name]}], ResourcesPerPage=100)
+            TagFilters=[{"Key": "provision:stack", "Values": [ctx.desired.stack.name]}], ResourceTypeFilters=TYPES,
+            ResourcesPerPage=100)
         for page in pages:
             for m in page.get("ResourceTagMappingList", []):
                 out[m["ResourceARN"]] = _tags(m.get("Tags"))

@@ -19,10 +19,8 @@ moto 5.2.1 stores any size in any tier and echoes "Intelligent-Tiering" as the t
 
 from __future__ import annotations
 
+import os
 from typing import Any
-
-from moto.ssm import models as ssm_models
-from moto.ssm.exceptions import ValidationException
 
 STANDARD_MAX = 4096
 ADVANCED_MAX = 8192
@@ -31,8 +29,24 @@ TOO_BIG = ("Standard tier parameters support a maximum parameter value of 4096 c
            "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html")
 
 
+def _import_moto_ssm() -> Any:
+    """``moto.ssm.models``, imported with the caller's AWS profile hidden: it imports ``moto.ec2``,
+    which builds a boto3 Session at import time (for its region list), and a profile that does not
+    exist here (``provision demo`` masks the caller's configuration only after the sandbox starts)
+    would make that fail. The profile plays no part in the region list."""
+    hidden = {k: os.environ.pop(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if k in os.environ}
+    try:
+        from moto.ssm import models as ssm_models
+    finally:
+        os.environ.update(hidden)
+    return ssm_models
+
+
 def apply() -> None:
     """PutParameter: size limits per tier; Intelligent-Tiering resolves to Standard or Advanced."""
+    ssm_models = _import_moto_ssm()
+    from moto.ssm.exceptions import ValidationException
+
     Backend = ssm_models.SimpleSystemManagerBackend
     orig_put = Backend.put_parameter
 
