@@ -72,6 +72,8 @@ STACK: dict[str, str] = {
                                                      "roles, so they are never found as orphans",
     "untaggable things no longer named (Route53 records, OAI, cache policy, monitoring subscription)":
         "no tag to find them by: only the names the desired state gives are read",
+    "other kinds tagged as ours (an EC2 instance, a Lambda function...)": "the tagging walk asks only for the "
+                                                                          "kinds this tool makes (tag_index.TYPES)",
 }
 
 
