@@ -40,7 +40,8 @@ class Call:
 
     @property
     def lock(self) -> bool:
-        """A call on the apply lock (``provisioner/lock.py``): bookkeeping, not a change to the stack."""
+        """A call on the apply lock (``provisioner/lock.py``) or the apply record (``provisioner/applied.py``),
+        the SSM parameters under ``/provision/``: bookkeeping, not a change to the stack."""
         body = self.params.get("body") or b""  # params: the serialised request (JSON protocol for SSM)
         return self.service == "ssm" and b'"Name": "/provision/' in (body if isinstance(body, bytes) else body.encode())
 

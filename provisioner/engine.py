@@ -21,10 +21,26 @@ from typing import Any, Callable
 
 import structlog
 
+from . import applied
 from .config import DesiredState
 from .context import Context, Progress
 from .errors import PreconditionError, ProvisionError, StepError
-from .model import CREATE, DELETE, NOOP, READ, UPDATE, Change, FieldChange, Plan, Resource, Unknown, decided_view, fingerprint, has_unknown
+from .model import (
+    CREATE,
+    DELETE,
+    NOOP,
+    READ,
+    UPDATE,
+    Change,
+    FieldChange,
+    Plan,
+    Resource,
+    Unknown,
+    decided_view,
+    fingerprint,
+    has_unknown,
+    undeclared_changes,
+)
 
 log = structlog.get_logger("provision")
 
@@ -91,6 +107,28 @@ def _label(r: Resource) -> str:
     return f"{r.service} ({r.address})" if r.service else r.address
 
 
+ACCEPTED = "accepted by [drift] ignore: left in place"
+
+
+def all_changes(ctx: Context, r: Resource, desired: dict, live: dict) -> list[FieldChange]:
+    """The declared differences (``r.diff``) and the UNEXPECTED things ``live`` carries. An
+    UNEXPECTED item that ``[drift] ignore`` names is accepted on purpose: reported, never removed."""
+    from dataclasses import replace
+
+    from .config import ignore_matches
+
+    out = list(r.diff(desired, live))
+    for f in undeclared_changes(live):
+        if not f.report_only and ignore_matches(ctx.desired.drift_ignore, r.address, f.path):
+            f = replace(f, report_only=ACCEPTED)
+        out.append(f)
+    return out
+
+
+def _to_apply(ctx: Context, r: Resource, desired: dict, live: dict) -> tuple[FieldChange, ...]:
+    return tuple(f for f in all_changes(ctx, r, desired, live) if not f.report_only)
+
+
 def _change_for(ctx: Context, r: Resource) -> Change:
     live = ctx.live.get(r.address)
     if r.data_source:
@@ -100,12 +138,21 @@ def _change_for(ctx: Context, r: Resource) -> Change:
     if live is None:
         fields = tuple(FieldChange(f.path, None, f.new, "ADD") for f in r.diff(desired, {}))
         return Change(r.address, CREATE, fields, fingerprint=fp)
-    fields = tuple(r.diff(desired, live))
+    fields = tuple(all_changes(ctx, r, desired, live))
     replaces = any(f.kind == "NOTE" and f.path == "replace" for f in fields)  # a "replace" note: destructive
-    return Change(r.address, UPDATE if fields else NOOP, fields, destructive=replaces, fingerprint=fp)
+    acting = any(not f.report_only for f in fields)  # report-only findings alone change nothing
+    return Change(r.address, UPDATE if acting else NOOP, fields, destructive=replaces, fingerprint=fp)
 
 
-def plan(ctx: Context, resources: list[Resource], unmanaged: list[str] | None = None) -> Plan:
+def last_record(ctx: Context) -> dict | None:
+    """The last apply's record (``applied``), read once per plan step and only when needed."""
+    return ctx.memo("applied:last-apply", lambda: applied.read(ctx.aws, ctx.desired))
+
+
+def plan(ctx: Context, resources: list[Resource], unmanaged: list[str] | None = None, *, prune: bool = False) -> Plan:
+    """Read everything, diff it, find orphans (``prune``: the ones prune may delete become deletions)."""
+    from .reconcilers import coverage, orphans
+
     ordered = order(resources)
     ctx.resources = {r.address: r for r in ordered}
     read_all(ctx, ordered)
@@ -117,8 +164,13 @@ def plan(ctx: Context, resources: list[Resource], unmanaged: list[str] | None = 
             raise
         except Exception as e:  # noqa: BLE001
             raise StepError("planning", _label(r), e) from e
+    found = orphans.find(ctx, lambda: applied.owned_arns(last_record(ctx)))
+    if prune:
+        changes += [Change(o.address, DELETE, destructive=True, note=f"orphan: {o.why}", fingerprint=o.arn)
+                    for o in orphans.prune_order(found) if o.deletable]
     return Plan(changes=changes, unmanaged=list(unmanaged or []), source=ctx.desired.source,
-                desired_hash=desired_hash(ctx.desired))
+                desired_hash=desired_hash(ctx.desired), orphans=found, prune=prune,
+                coverage=coverage.of(ctx, ordered))
 
 
 def destroy_plan(ctx: Context, resources: list[Resource]) -> Plan:
@@ -150,6 +202,7 @@ class ApplyResult:
         # --no-wait: what was left for a later apply -> why (a settle not waited for, or the
         # values that depend on one)
         self.deferred: dict[str, str] = {}
+        self.pruned: dict[str, str] = {}  # orphan address -> "" (deleted) or why it was kept (apply --prune)
 
 
 def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResult:
@@ -196,7 +249,7 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             _step(ctx, r, "creating", lambda: r.create(ctx, desired))
             action = CREATE
         else:
-            fields = tuple(r.diff(desired, live))
+            fields = _to_apply(ctx, r, desired, live)
             if not fields:
                 continue
             log.info("updating", resource=r.address, fields=[f.path for f in fields])
@@ -210,11 +263,30 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
         if after is None and r.address in ctx.deferred:
             result.deferred[r.address] = f"not waited for: {ctx.deferred[r.address]}"
             continue
-        left = r.diff(desired, after) if after is not None else [FieldChange("(resource)", None, "exists", "ADD")]
+        left = _to_apply(ctx, r, desired, after) if after is not None else [FieldChange("(resource)", None, "exists", "ADD")]
         if left:
             log.warning("not converged yet", resource=r.address, fields=[f.path for f in left])
             result.unconverged.append(Change(r.address, UPDATE, tuple(left)))
+    _prune(ctx, the_plan, planned, result)
     return result
+
+
+def _prune(ctx: Context, the_plan: Plan, planned: dict[str, Change], result: ApplyResult) -> None:
+    """apply --prune: delete the orphans the plan plans to delete (each confirmed right before)."""
+    from .reconcilers import orphans
+
+    doomed = [o for o in the_plan.orphans if (c := planned.get(o.address)) is not None and c.action == DELETE]
+    for o in orphans.prune_order(doomed):
+        log.info("pruning orphan", resource=o.address, arn=o.arn)
+        try:
+            why = orphans.delete(ctx, o)
+        except Exception as e:  # noqa: BLE001 - one message shape
+            raise StepError("deleting", f"orphan {o.type} ({o.address})", e) from e
+        result.pruned[o.address] = why
+        if why:
+            log.warning("orphan kept", resource=o.address, reason=why)
+        else:
+            result.done.append((o.address, DELETE))
 
 
 def _unknowns(value: Any) -> list[str]:

@@ -47,6 +47,14 @@ EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetBucketMetricsConfiguration"): ("s3:GetMetricsConfiguration",),
     ("s3", "PutBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
     ("s3", "DeleteBucketMetricsConfiguration"): ("s3:PutMetricsConfiguration",),
+    ("s3", "GetBucketReplication"): ("s3:GetReplicationConfiguration",),
+    ("s3", "DeleteBucketReplication"): ("s3:PutReplicationConfiguration",),
+    ("s3", "GetBucketNotificationConfiguration"): ("s3:GetBucketNotification",),
+    ("s3", "PutBucketNotificationConfiguration"): ("s3:PutBucketNotification",),
+    ("s3", "GetObjectLockConfiguration"): ("s3:GetBucketObjectLockConfiguration",),
+    ("s3", "PutObjectLockConfiguration"): ("s3:PutBucketObjectLockConfiguration",),
+    ("s3", "GetBucketAccelerateConfiguration"): ("s3:GetAccelerateConfiguration",),
+    ("s3", "PutBucketAccelerateConfiguration"): ("s3:PutAccelerateConfiguration",),
     # CloudFront: creating with tags needs TagResource as well.
     ("cloudfront", "CreateDistributionWithTags"): ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
     ("cloudfront", "UpdateDistributionWithStagingConfig"): ("cloudfront:UpdateDistribution",),
@@ -77,7 +85,7 @@ def actions_for(service: str, operation: str) -> tuple[str, ...]:
 
 # ---- the checked-in table (kept true by tests/test_cli_policy.py) -------------------------------
 
-#: plan, drift, outputs, show, preflight: reads only (PutMetricData is a separate, conditioned statement)
+#: plan, drift, outputs, show, preflight, history: reads only (PutMetricData is a separate, conditioned statement)
 READ_ONLY: frozenset[str] = frozenset({
     "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
     "cloudfront:GetCachePolicyConfig", "cloudfront:GetCloudFrontOriginAccessIdentity",
@@ -101,8 +109,12 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
     "s3:GetBucketCORS", "s3:GetMetricsConfiguration",
+    # what a bucket has undeclared (issue 18: UNEXPECTED in drift)
+    "s3:GetBucketWebsite", "s3:GetReplicationConfiguration", "s3:GetBucketNotification",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
-    "ssm:GetParameter",  # the apply lock only (scoped to /provision/<stack>/*: see policy_document)
+    # the apply lock and the apply record (scoped to /provision/<stack>/*: see policy_document)
+    "ssm:GetParameter", "ssm:GetParameterHistory",
     "tag:GetResources",
 })
 
@@ -127,6 +139,9 @@ APPLY: frozenset[str] = frozenset({
     "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
     "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    # removing what nobody declared (issue 18)
+    "iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary", "iam:RemoveUserFromGroup",
     "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
     "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:UpdateRole", "iam:UpdateUser",
@@ -137,9 +152,11 @@ APPLY: frozenset[str] = frozenset({
     "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
     "s3:PutBucketCORS", "s3:PutMetricsConfiguration",
+    "s3:DeleteBucketWebsite", "s3:PutReplicationConfiguration", "s3:PutBucketNotification",
+    "s3:PutBucketObjectLockConfiguration", "s3:PutAccelerateConfiguration", "s3:PutBucketRequestPayment",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
-    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
+    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py), the apply record
 })
 
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace

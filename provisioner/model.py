@@ -9,6 +9,9 @@ A resource is one managed thing (a bucket, a role, an alarm). It knows:
   - ``outputs(ctx, live)``: values other resources (and ``provision outputs``) reference.
 
 Diffs compare only the keys present in the desired value, so fields AWS fills in never show.
+What matters and is not declared (an extra attached policy, a CORS rule nobody wrote) is carried by
+the live value under ``undeclared`` {path: value} and becomes ``UNEXPECTED`` field changes
+(``undeclared_changes``); ``undeclared_kept`` {path: why} marks the ones apply only reports.
 """
 
 from __future__ import annotations
@@ -56,16 +59,28 @@ DELETE = "delete"
 READ = "read"  # data sources (e.g. the hosted zone): never changed
 NOOP = "no-op"
 
+#: FieldChange kind of something present in AWS that the desired state does not declare (an extra
+#: attached policy, a CORS rule nobody wrote): drift, removed by apply unless ``report_only``.
+UNEXPECTED = "UNEXPECTED"
+
 
 @dataclass(frozen=True)
 class FieldChange:
     path: str
     old: Any
     new: Any
-    kind: str = "CHANGE"  # ADD (absent live) | REMOVE (absent desired) | CHANGE
+    kind: str = "CHANGE"  # ADD (absent live) | REMOVE (absent desired) | CHANGE | NOTE | UNEXPECTED
+    #: why apply leaves it in place (e.g. on a shared resource): drift reports it, apply does not touch it
+    report_only: str = ""
+    cause: str = ""  # out-of-band | unapplied | both | unknown (drift, from the last apply's record)
 
     def to_json(self) -> dict:
-        return {"path": self.path, "expected": jsonable(self.new), "actual": jsonable(self.old), "kind": self.kind}
+        out = {"path": self.path, "expected": jsonable(self.new), "actual": jsonable(self.old), "kind": self.kind}
+        if self.report_only:
+            out["report_only"] = self.report_only
+        if self.cause:
+            out["cause"] = self.cause
+        return out
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,29 @@ class Change:
         }
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """A resource tagged as this stack's that the desired state no longer names."""
+
+    address: str  # e.g. cloudwatch_alarm.old-alarm (the address it had, or would have)
+    type: str  # "CloudWatch alarm"
+    arn: str
+    name: str
+    why: str  # why it is an orphan
+    ours: bool = False  # proved ours: our tag and our apply record
+    deletable: bool = False  # `apply --prune` deletes it (ours, a kind prune deletes, not retained)
+    kept: str = ""  # why prune keeps it, when it does
+
+    def to_json(self) -> dict:
+        return {"address": self.address, "type": self.type, "arn": self.arn, "name": self.name, "why": self.why,
+                "ours": self.ours, "deletable": self.deletable, "kept": self.kept}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Orphan":
+        return cls(d["address"], d.get("type", ""), d.get("arn", ""), d.get("name", ""), d.get("why", ""),
+                   bool(d.get("ours")), bool(d.get("deletable")), d.get("kept", ""))
+
+
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)  # every managed resource, in apply order
@@ -95,6 +133,10 @@ class Plan:
     source: str = ""
     desired_hash: str = ""
     mode: str = "apply"  # apply | destroy
+    orphans: list[Orphan] = field(default_factory=list)  # tagged ours, no longer named (plan and drift)
+    prune: bool = False  # orphans that may be deleted are planned as deletions (`--prune`)
+    #: per address: what was read ("fields", "sub_resources") and what was not ("not_checked": {what: why})
+    coverage: dict[str, dict] = field(default_factory=dict)
 
     @property
     def actionable(self) -> list[Change]:
@@ -103,6 +145,16 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actionable)
+
+    @property
+    def drifted(self) -> list[Change]:
+        """What drift reports: every change, plus no-ops that carry report-only findings."""
+        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE) or (c.action == NOOP and c.fields)]
+
+    @property
+    def has_drift(self) -> bool:
+        """What makes ``drift`` exit 2: a difference, a report-only finding, or an orphan."""
+        return bool(self.drifted or self.orphans)
 
     def counts(self) -> dict[str, int]:
         out = {CREATE: 0, UPDATE: 0, DELETE: 0}
@@ -120,6 +172,8 @@ class Plan:
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "unmanaged": list(self.unmanaged),
+            "orphans": [o.to_json() for o in self.orphans],
+            "prune": self.prune,
         }
 
     @classmethod
@@ -128,13 +182,15 @@ class Plan:
             Change(
                 address=c["address"], action=c["action"], destructive=c.get("destructive", False),
                 note=c.get("note", ""), fingerprint=c.get("fingerprint", ""),
-                fields=tuple(FieldChange(f["path"], f.get("actual"), f.get("expected"), f.get("kind", "CHANGE"))
+                fields=tuple(FieldChange(f["path"], f.get("actual"), f.get("expected"), f.get("kind", "CHANGE"),
+                                         f.get("report_only", ""), f.get("cause", ""))
                              for f in c.get("fields", [])),
             )
             for c in data["changes"]
         ]
         return cls(changes=changes, unmanaged=list(data.get("unmanaged", [])), source=data.get("source", ""),
-                   desired_hash=data.get("desired_hash", ""), mode=data.get("mode", "apply"))
+                   desired_hash=data.get("desired_hash", ""), mode=data.get("mode", "apply"),
+                   orphans=[Orphan.from_json(o) for o in data.get("orphans", [])], prune=bool(data.get("prune")))
 
 
 class Resource:
@@ -249,7 +305,25 @@ def decided_view(live: Any, desired: Any) -> Any:
     """
     if not isinstance(live, dict) or not isinstance(desired, dict):
         return live
-    return {k: live.get(k) for k in sorted(desired)}
+    view = {k: live.get(k) for k in sorted(desired)}
+    for k in UNDECLARED_KEYS:  # what is there undeclared is decided on too (apply removes it)
+        if live.get(k):
+            view[k] = live[k]
+    return view
+
+
+#: keys of a live value holding what the desired state does not declare (``undeclared_changes``):
+#: ``undeclared`` {path: value}, and ``undeclared_kept`` {path: why apply leaves it} for report-only ones
+UNDECLARED_KEYS = ("undeclared", "undeclared_kept")
+
+
+def undeclared_changes(live: Any) -> list[FieldChange]:
+    """The UNEXPECTED items a live value carries (``live["undeclared"]``), in path order."""
+    if not isinstance(live, dict):
+        return []
+    found = live.get("undeclared") or {}
+    kept = live.get("undeclared_kept") or {}
+    return [FieldChange(path, found[path], None, UNEXPECTED, kept.get(path, "")) for path in sorted(found)]
 
 
 def fingerprint(value: Any) -> str:
@@ -260,4 +334,5 @@ def fingerprint(value: Any) -> str:
 __all__ = [
     "Unknown", "has_unknown", "FieldChange", "Change", "Plan", "Resource", "diff_fields", "Whole",
     "jsonable", "decided_view", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "asdict",
+    "UNEXPECTED", "UNDECLARED_KEYS", "undeclared_changes", "Orphan",
 ]

@@ -64,6 +64,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "route53:GetHostedZone": (ZONE,), "route53:ListResourceRecordSets": (ZONE,), "route53:GetChange": (CHANGE,),
     "route53:ListHostedZonesByName": (S,), "route53:ChangeResourceRecordSets": (RECORDS,),
     "ssm:GetParameter": (LOCK,), "ssm:PutParameter": (LOCK,), "ssm:DeleteParameter": (LOCK,),
+    "ssm:GetParameterHistory": (LOCK,),  # the apply record beside the lock (`provision history`)
     **{f"sns:{a}": (TOPIC,) for a in ("GetTopicAttributes", "ListSubscriptionsByTopic", "ListTagsForResource",
                                       "CreateTopic", "DeleteTopic", "Subscribe", "TagResource", "Unsubscribe",
                                       "UntagResource", "SetTopicAttributes")},

@@ -260,12 +260,13 @@ METRIC_NAME = "DriftedResources"
 
 
 def publish_drift_metric(ctx: Context, plan: Plan) -> int:
-    """PutMetricData: the number of drifted resources, dimension Stack=<stack name>, in us-east-1.
+    """PutMetricData: the number of drifted resources (orphans included), dimension Stack=<stack name>,
+    in us-east-1.
 
     us-east-1 whatever the stack's region: the alarms (``[[alarms.alarm]]`` on Provision/Drift) and
     their SNS topic live there, with the CloudFront metrics, and an alarm sees only its own region.
     """
-    count = len(plan.actionable)
+    count = len(plan.drifted) + len(plan.orphans)
     try:
         ctx.client("cloudwatch", "us-east-1").put_metric_data(
             Namespace=METRIC_NAMESPACE,

@@ -420,7 +420,9 @@ def inventory(url: str) -> dict[str, list[str]]:
             if rr["Type"] not in ("SOA", "NS"):
                 records.append(f"{rr['Name']} {rr['Type']}")
     inv["records"] = sorted(records)
-    inv["lock_parameters"] = sorted(p["Name"] for p in c("ssm").describe_parameters()["Parameters"])
+    params = sorted(p["Name"] for p in c("ssm").describe_parameters()["Parameters"])
+    inv["lock_parameters"] = [n for n in params if n.endswith("/apply-lock")]
+    inv["apply_records"] = [n for n in params if n.endswith("/last-apply")]  # bookkeeping an apply leaves (issue 18)
     return inv
 
 

@@ -27,7 +27,7 @@ from provisioner.aws import is_mutating
 from provisioner.operator_policy import SERVER_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
-READ_COMMANDS = [("plan",), ("drift",), ("outputs",), ("show",), ("preflight",)]
+READ_COMMANDS = [("plan",), ("drift",), ("outputs",), ("show",), ("preflight",), ("history",)]
 METRIC = iam_actions.PUBLISH_METRIC
 
 

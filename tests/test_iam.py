@@ -188,9 +188,12 @@ def test_noop_plan_reads_iam_with_one_call_per_thing(converged, cli):
     r = cli("plan")
     assert r.code == 0
     iam_calls = sorted(str(c) for c in r.calls if c.service == "iam")
+    # one call per thing, plus one list per kind of undeclared thing (issue 18: extra inline and
+    # attached policies, the user's groups; the permissions boundary comes with GetRole/GetUser)
     assert iam_calls == sorted([
         "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider", "iam:GetRole", "iam:GetRolePolicy",
-        "iam:GetUser", "iam:GetUserPolicy"])
+        "iam:GetUser", "iam:GetUserPolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+        "iam:ListUserPolicies", "iam:ListAttachedUserPolicies", "iam:ListGroupsForUser"])
 
 
 def test_outputs_name_the_role_and_user(applied, aws_env, desired_file):
@@ -281,7 +284,7 @@ DRIFTS = [
     # beyond the issue's list
     ("description-changed", _change_description, "iam_role.github_actions",
      'description: expected "GitHub Actions', ["iam:UpdateRole"]),
-    ("client-id-added", _extra_client_id, "iam_oidc_provider.github", "client_ids: expected",
+    ("client-id-added", _extra_client_id, "iam_oidc_provider.github", "client_ids[rogue-client]: UNEXPECTED",
      ["iam:RemoveClientIDFromOpenIDConnectProvider"]),
     ("client-id-replaced", _client_id_replaced, "iam_oidc_provider.github", "client_ids: expected",
      ["iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider"]),
@@ -344,16 +347,21 @@ def test_drift_names_the_statement_field_not_two_blobs(converged, cli):
         ("policy.Statement[Sid=BuildcachePublishObjects].Action", "NOTE", "- s3:putobjectacl")]
 
 
-def test_foreign_inline_policy_on_the_role_is_left_alone(applied, cli):
-    """Like Terraform's aws_iam_role_policy, only our named inline policy is managed."""
+def test_foreign_inline_policy_on_the_role_and_user_is_unexpected_and_removed(applied, cli):
+    """Issue 18 turned this around: an inline policy nobody declared is a grant, so it is drift
+    (UNEXPECTED, naming it) and apply deletes it (it used to be left alone, like Terraform's
+    aws_iam_role_policy)."""
     other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
     applied.put_role_policy(RoleName=ROLE, PolicyName="added-by-someone", PolicyDocument=json.dumps(other))
     applied.put_user_policy(UserName=USER, PolicyName="added-by-someone", PolicyDocument=json.dumps(other))
     d = cli("drift")
-    assert d.code == 0, d.output
+    assert d.code == 2, d.output
+    assert "iam_role.github_actions  inline_policies[added-by-someone]: UNEXPECTED" in d.output, d.output
+    assert "iam_user.admin  inline_policies[added-by-someone]: UNEXPECTED" in d.output, d.output
     a = cli("apply", "--auto-approve")
-    assert a.code == 0 and a.mutating == []
-    assert sorted(applied.list_role_policies(RoleName=ROLE)["PolicyNames"]) == ["added-by-someone", ROLE_POLICY]
+    assert a.code == 0 and sorted(a.mutating) == ["iam:DeleteRolePolicy", "iam:DeleteUserPolicy"], a.output
+    assert applied.list_role_policies(RoleName=ROLE)["PolicyNames"] == [ROLE_POLICY]
+    assert cli("drift").code == 0
 
 
 def test_extra_tags_added_by_others_are_not_drift(applied, cli):
@@ -433,17 +441,21 @@ def test_existing_provider_is_adopted_corrected_in_place_and_not_claimed(aws_env
 
     p = cli("plan", "--json")
     change = next(c for c in json.loads(p.output)["changes"] if c["address"] == "iam_oidc_provider.github")
-    assert change["action"] == "update"
-    # Thumbprints in upper case and another order are the same set: only the client ids differ,
-    # and our tags are not claimed on a provider someone else created.
-    assert [f["path"] for f in change["fields"]] == ["client_ids"]
+    # Thumbprints in upper case and another order are the same set, our client id is there, and our
+    # tags are not claimed on a provider someone else created: nothing to change. The other team's
+    # client id is reported (UNEXPECTED on a shared provider) and never removed (issue 18).
+    assert change["action"] == "no-op"
+    assert [(f["path"], f["kind"], bool(f.get("report_only"))) for f in change["fields"]] == [
+        ("client_ids[legacy-client]", "UNEXPECTED", True)]
 
     a = apply(cli)
-    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == ["iam:RemoveClientIDFromOpenIDConnectProvider"]
+    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == []
     prov = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
-    assert prov["ClientIDList"] == ["sts.amazonaws.com"]
+    assert sorted(prov["ClientIDList"]) == ["legacy-client", "sts.amazonaws.com"]
     assert {t["Key"]: t["Value"] for t in prov["Tags"]} == {"Owner": "platform-team"}  # not claimed as ours
     assert cli("plan").code == 0
+    d = cli("drift")
+    assert d.code == 2 and "client_ids[legacy-client]: UNEXPECTED (not in the desired state; not removed" in d.output
 
     plan = _destroy(desired_file, execute=True)
     notes = {c.address: (c.action, c.note) for c in plan.changes}

@@ -94,7 +94,11 @@ def test_sigkill_after_every_mutating_call_then_rerun_converges(faulty_server, t
             failures.append(f"k={k} ({killed}): re-run apply exit {code}: {output[-400:]}")
         if plan_code != 0:
             failures.append(f"k={k} ({killed}): plan after re-run exit {plan_code}: {plan_out[-400:]}")
-        if duplicates(inv) or inv != reference:
+        # The apply record (issue 18) is written after the last change: a run killed before it and
+        # a re-run with nothing left to do leave none (a no-op apply writes nothing); it is
+        # bookkeeping for drift's causes, not a resource, so it is not compared here.
+        inv.pop("apply_records", None)
+        if duplicates(inv) or inv != {x: v for x, v in reference.items() if x != "apply_records"}:
             failures.append(f"k={k} ({killed}): inventory differs: dups={duplicates(inv)} "
                             f"diff={ {x: inv[x] for x in inv if inv[x] != reference[x]} }")
         deletes_on_cache += [f"k={k}: {r}" for r in inj.requests()

@@ -24,7 +24,7 @@ DOMAIN = "slurm-factory-spack-binary-cache.vantagecompute.ai"
 #: what one apply of desired_state.toml makes (each exactly once)
 EXPECTED_COUNTS = {"buckets": 2, "distributions": 1, "certificates": 1, "oais": 1, "oacs": 0, "cache_policies": 1,
                    "topics": 1, "alarms": 3, "oidc_providers": 1, "roles": 1, "users": 1, "records": 3,
-                   "lock_parameters": 0}
+                   "lock_parameters": 0, "apply_records": 1}
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,8 @@ LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", metavar="SECONDS", envvar="
                               show_envvar=True, help="Seconds to wait for another apply/destroy of this stack "
                                                      "to finish (default 0: fail at once, naming the holder).")
 BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply lock first (a run that died).")
+PruneOpt = typer.Option(False, "--prune", help="Also delete orphans: resources tagged as this stack's that the desired "
+                                               "state no longer names and its apply record proves ours (never buckets).")
 
 
 def _print_version(value: bool) -> None:
@@ -174,7 +176,7 @@ def _locked(ctx: Context, command: str, timeout: float, force: bool) -> Any:
 
 def _run_plan(file: str, profile: Optional[str], region: Optional[str], log_format: str,
               strict: Optional[bool] = None, quiet: bool = False,
-              color: str = "auto") -> tuple[Context, list[Resource], Plan]:
+              color: str = "auto", *, prune: bool = False) -> tuple[Context, list[Resource], Plan]:
     from .. import engine
 
     _setup(log_format, color)
@@ -183,7 +185,7 @@ def _run_plan(file: str, profile: Optional[str], region: Optional[str], log_form
         _risks(desired, strict, err=True, quiet=quiet)
     ctx, resources, unmanaged = _session(desired, profile, region)
     _check_account(ctx)
-    return ctx, resources, engine.plan(ctx, resources, unmanaged)
+    return ctx, resources, engine.plan(ctx, resources, unmanaged, prune=prune)
 
 
 def _interactive() -> bool:

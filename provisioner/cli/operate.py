@@ -1,4 +1,4 @@
-"""The operator's verbs around a stack: unlock, outputs, show, preflight, policy, version."""
+"""The operator's verbs around a stack: unlock, history, outputs, show, preflight, policy, version."""
 
 from __future__ import annotations
 
@@ -59,6 +59,31 @@ def unlock(
     except ProvisionError as e:
         raise _fail(e) from None
     _echo(f"{name}: lock broken (it was held by {who}).")
+
+
+@app.command()
+def history(
+    file: str = FileOpt, profile: Optional[str] = ProfileOpt, region: Optional[str] = RegionOpt,
+    json_out: bool = JsonOpt, log_format: str = LogOpt,
+    limit: int = typer.Option(20, "-n", "--limit", min=1, help="How many of the last applies to list."),
+) -> None:
+    """The last applies of the stack, newest first: when, who, commit, what changed. Read-only.
+
+    From the apply record's version history (SSM /provision/<stack>/last-apply, 100 versions kept).
+    """
+    from .. import applied, render
+    from .. import history as hist
+
+    try:
+        _setup(log_format)
+        desired = _load(file)
+        ctx, _resources, _unmanaged = _session(desired, profile, region)
+        _check_account(ctx)
+        items = hist.rows(applied.history(ctx.aws, desired), limit)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    _echo(render.to_json({"format_version": 1, "stack": desired.stack.name, "applies": items}) if json_out
+          else hist.text(items))
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -20,6 +20,7 @@ from ._common import (
     LogFormat,
     LogOpt,
     ProfileOpt,
+    PruneOpt,
     RegionOpt,
     ReportOpt,
     SensitiveOpt,
@@ -37,6 +38,11 @@ from ._common import (
     _setup,
     app,
 )
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..engine import ApplyResult
+    from ..model import Plan, Resource
 
 
 @app.command()
@@ -83,9 +89,12 @@ def plan(
     log_format: LogFormat = LogOpt, color: Color = ColorOpt,
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
     expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
-    strict: bool = StrictOpt, show_sensitive: bool = SensitiveOpt,
+    strict: bool = StrictOpt, show_sensitive: bool = SensitiveOpt, prune: bool = PruneOpt,
 ) -> None:
     """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error.
+
+    Orphans (tagged as this stack's, no longer named) are listed; with --prune the ones prune may
+    delete are deletions.
 
     With GITHUB_STEP_SUMMARY set (GitHub Actions), the markdown plan is appended to the job summary.
     """
@@ -95,7 +104,7 @@ def plan(
     sink = output("plan", json_out, fmt, reports, summary=True, sensitive=show_sensitive)
     try:
         ctx, _res, p = _run_plan(file, profile, region, log_format, strict=strict, quiet=sink.fmt == "json",
-                                 color=color)
+                                 color=color, prune=prune)
         report = plan_report(p, lazy_meta(ctx, desired_hash=p.desired_hash), verbose)
         if out is not None:
             out.write_text(render.to_json(report.json()) + "\n")
@@ -119,16 +128,20 @@ def drift(
 ) -> None:
     """Compare live AWS with the desired state (cron). Read-only. Exit 0: none, 2: drift, 1: error.
 
-    Quiet when clean: one summary line. On drift: resource, field, expected, actual. With
-    GITHUB_STEP_SUMMARY set (GitHub Actions), the markdown report is appended to the job summary.
+    Quiet when clean: one summary line. On drift: resource, field, expected, actual, grouped by
+    cause (changed in AWS by hand / in the repository, not applied yet: from the last apply's
+    record); UNEXPECTED things nobody declared; orphans. With GITHUB_STEP_SUMMARY set (GitHub
+    Actions), the markdown report is appended to the job summary.
     """
-    from .. import render
+    from .. import engine, history, render
     from ._output import drift_report, lazy_meta, output
 
     sink = output("drift", json_out, fmt, reports, summary=True, sensitive=show_sensitive)
     try:
         ctx, _res, p = _run_plan(file, profile, region, log_format, color=color)
         p, ignored = render.apply_ignores(p, ctx.desired.drift_ignore)
+        if p.drifted:  # why: only then is the last apply's record read (one request)
+            p = history.annotate(ctx, p, engine.last_record(ctx))
         if publish_metric:
             from ..ops import publish_drift_metric
 
@@ -136,7 +149,7 @@ def drift(
         sink.emit(drift_report(p, ignored, lazy_meta(ctx, desired_hash=p.desired_hash)))
     except ProvisionError as e:
         raise _fail(e) from None
-    if p.has_changes:
+    if p.has_drift:
         raise typer.Exit(EXIT_CHANGES)
 
 
@@ -151,9 +164,11 @@ def apply(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
     log_format: LogFormat = LogOpt, color: Color = ColorOpt, lock_timeout: float = LockTimeoutOpt,
-    break_lock: bool = BreakLockOpt,
+    break_lock: bool = BreakLockOpt, prune: bool = PruneOpt,
 ) -> None:
-    """Make live AWS match the desired state: shows the plan, asks, applies in dependency order."""
+    """Make live AWS match the desired state: shows the plan, asks, applies in dependency order.
+
+    Afterwards the apply record (/provision/<stack>/last-apply) says what it left (`provision history`)."""
     from contextlib import ExitStack
 
     from .. import engine, render
@@ -174,10 +189,11 @@ def apply(
         locked = None
         if saved is not None or break_lock:  # a saved plan is checked against live state under the lock
             locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+        prune = prune or (saved is not None and saved.prune)
         if saved is not None and saved.mode == "destroy":
             p = engine.destroy_plan(ctx, resources)
         else:
-            p = engine.plan(ctx, resources, unmanaged)
+            p = engine.plan(ctx, resources, unmanaged, prune=prune)
         if saved is not None:
             from ..ops import stale_reasons
 
@@ -200,7 +216,7 @@ def apply(
                 locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
             if locked.contended:  # another run was applying: show what is left to do now
                 ctx.forget()
-                p = engine.plan(ctx, resources, unmanaged)
+                p = engine.plan(ctx, resources, unmanaged, prune=prune)
                 _echo("Another run held the lock; the plan now that it is released:")
                 _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
                 if not p.has_changes:
@@ -208,6 +224,7 @@ def apply(
             if not auto_approve:
                 _confirm("Apply these changes?", "--auto-approve")
         result = engine.apply(ctx, p, resources)
+        recorded = _record(ctx, resources, p, result)
     except ProvisionError as e:
         raise _fail(e) from None
     finally:
@@ -217,7 +234,8 @@ def apply(
     done = Counter(action for _addr, action in result.done)
     summary = ", ".join(f"{n} {a}d" for a, n in (("create", done["create"]), ("update", done["update"]),
                                                   ("delete", done["delete"])) if n) or "nothing changed"
-    matched = len(p.actionable) - len(result.done)
+    matched = len([c for c in p.actionable if c.address not in result.pruned]) - \
+        len([a for a, _ in result.done if a not in result.pruned])
     if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
         summary += f"; {matched} already matched when re-read"
     _echo(f"Apply complete: {summary}.")
@@ -225,9 +243,27 @@ def apply(
         _echo("Deferred to a later `provision apply` (--no-wait):")
         for addr, why in result.deferred.items():
             _echo(f"  {addr}: {why}")
+    for address, why in result.pruned.items():
+        if why:
+            _echo(f"  orphan {address} kept: {why}")
     if result.unconverged:
         _echo("Warning: not converged yet (AWS may still be propagating): "
               + ", ".join(c.address for c in result.unconverged), err=True)
+    if recorded:
+        _echo(f"Warning: {recorded}", err=True)
+
+
+def _record(ctx: Context, resources: list[Resource], p: Plan, result: ApplyResult) -> str:
+    """Write the apply record when the apply changed something; -> a warning when it could not."""
+    from .. import history
+
+    if not result.done or p.mode != "apply":
+        return ""
+    try:
+        history.record(ctx, resources, p, result)
+    except ProvisionError as e:  # the apply itself succeeded: say so, and why causes will be unknown
+        return f"{e}; drift causes will say 'unknown' until an apply records again"
+    return ""
 
 
 @app.command()

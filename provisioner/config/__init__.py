@@ -42,6 +42,7 @@ from .cdn_policies import CorsHeaders, OriginRequestPolicy, ResponseHeadersPolic
 from .dashboard import Dashboard
 from .dns import KEY_ALGORITHMS, RECORD_TYPES, Certificate, Dns, Record
 from .drift import IGNORE_RE
+from .drift import matches as ignore_matches
 from .iam import ACTION_RE, IAM_NAME_RE, IAM_PATH_RE, SUBJECT_RE, THUMBPRINT_RE, AdminUser, GithubRole, OidcProvider
 from .loader import DesiredState, from_dict, load, loads
 from .outputs import DEFAULT_OUTPUTS, KNOWN_OUTPUT_KEYS, OUTPUT_NAME_RE
@@ -54,7 +55,7 @@ __all__ = [
     "ErrorResponse", "Cdn", "OidcProvider", "GithubRole", "AdminUser", "Alarm", "Alarms",
     "CorsRule", "ResponseHeadersPolicy", "CorsHeaders", "SecurityHeaders", "OriginRequestPolicy", "Dashboard", "Audit",
     # loading
-    "load", "loads", "from_dict", "ConfigError",
+    "load", "loads", "from_dict", "ConfigError", "ignore_matches",
     # validation vocabulary
     "BUCKET_RE", "IP_RE", "DNS_LABEL_RE", "IAM_NAME_RE", "IAM_PATH_RE", "ACTION_RE", "THUMBPRINT_RE",
     "ALARM_NAME_RE", "TOPIC_RE", "EMAIL_RE", "ACCOUNT_RE", "TAG_KEY_RE", "SUBJECT_RE", "REGION_RE",

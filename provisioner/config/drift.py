@@ -37,13 +37,14 @@ PROTECTED = (
 
 
 def covers(pattern: str, address: str, path: str) -> bool:
-    """Whether an ignore pattern matches (address, path), as ``render.apply_ignores`` matches them."""
-    import fnmatch
-
+    """Whether an ignore pattern reaches the protected (address, path): it matches it as ``matches``
+    does, or it names something below it (``inline_policies[Extra]`` is below ``inline_policies``)."""
     addr_pat, _, field_pat = pattern.partition(":")
-    if not fnmatch.fnmatchcase(address, addr_pat):
-        return False
-    return not field_pat or fnmatch.fnmatchcase(path, field_pat) or path.startswith(field_pat + ".")
+    if field_pat and (field_pat.startswith(path + ".") or field_pat.startswith(path + "[")):
+        import fnmatch
+
+        return fnmatch.fnmatchcase(address, addr_pat)
+    return matches((pattern,), address, path)
 
 
 def check_protected(file: str, patterns: tuple[str, ...]) -> None:
@@ -58,3 +59,22 @@ def check_protected(file: str, patterns: tuple[str, ...]) -> None:
                 raise ConfigError(file, f"drift.ignore[{i}]", "a pattern that leaves trust, inline/attached and "
                                   "bucket policies, public-access blocks and origins checked (it covers "
                                   f"{address}:{path})", p)
+
+
+def matches(patterns: tuple[str, ...] | list[str], address: str, path: str | None) -> bool:
+    """True when a ``[drift] ignore`` pattern accepts ``address`` (``path`` None: the whole resource)
+    or the field ``path`` of it: fnmatch on both parts; a field pattern also matches the fields
+    below it, and the path itself literally (paths like ``attached_policies[arn:...]`` hold ``[``,
+    which fnmatch reads as a character class)."""
+    import fnmatch
+
+    for p in patterns:
+        addr_pat, _, field_pat = p.partition(":")
+        if not fnmatch.fnmatchcase(address, addr_pat):
+            continue
+        if not field_pat:
+            return True
+        if path is not None and (path == field_pat or fnmatch.fnmatchcase(path, field_pat)
+                                 or path.startswith(field_pat + ".")):
+            return True
+    return False

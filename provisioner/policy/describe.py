@@ -192,11 +192,17 @@ def diff(
 
 
 def field_changes(path: str, desired: Any, live: Any) -> list:
-    """The difference as plan field changes: one ``NOTE`` per statement/field, never two blobs."""
-    from ..model import FieldChange
+    """The difference as plan field changes: one ``NOTE`` per statement/field, never two blobs.
+
+    A live statement that pairs with none of ours is ``UNEXPECTED`` (its canonical form as the
+    actual value): a grant nobody declared."""
+    from ..model import UNEXPECTED, FieldChange
 
     out = []
     for line in diff(desired, live):
         where, _, what = line.partition(": ")
+        if what.startswith("unexpected {"):
+            out.append(FieldChange(f"{path}.{where}", json.loads(what[len("unexpected "):]), None, UNEXPECTED))
+            continue
         out.append(FieldChange(f"{path}.{where}", None, what, "NOTE"))
     return out

@@ -32,6 +32,7 @@ from ..config import DesiredState
 from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, diff_fields
+from . import tag_index
 
 ACM_REGION = "us-east-1"  # CloudFront only accepts certificates from us-east-1
 KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
@@ -189,14 +190,14 @@ class AcmCertificate(Resource):
             for s in cands:
                 arn = s["CertificateArn"]
                 try:
-                    tags = self._cert_tags(ctx, arn)
+                    tags = tag_index.tags(ctx, arn, lambda a: self._cert_tags(ctx, a))
+                    if not self._ours(tags):
+                        continue
+                    cert = describe(ctx, arn)  # (listed, yet not found for a moment after RequestCertificate)
                 except ClientError as e:
                     if error_code(e) == "ResourceNotFoundException":
                         continue
                     raise
-                if not self._ours(tags):
-                    continue
-                cert = describe(ctx, arn)
                 live = self._normalise(cert, tags)
                 if not any(diff_fields({k: want[k] for k in REPLACE_FIELDS}, live)):
                     return cert, tags

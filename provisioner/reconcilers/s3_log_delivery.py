@@ -28,6 +28,11 @@ LOG_DELIVERY_CANONICAL_ID = "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3
 BUCKET = "s3_bucket.logs"
 
 
+def acl_memo(ctx: Context, s3: Any, bucket: str) -> dict:
+    """GetBucketAcl, once per plan step for every reader of that bucket's ACL (``s3.undeclared`` too)."""
+    return ctx.memo(("s3:acl", bucket), lambda: s3.get_bucket_acl(Bucket=bucket))
+
+
 def _has_grant(acl: dict[str, Any]) -> bool:
     for g in acl.get("Grants") or []:
         grantee = g.get("Grantee") or {}
@@ -53,7 +58,7 @@ class LogDeliveryGrant(Resource):
     def read(self, ctx: Context) -> dict | None:
         if ctx.live.get(BUCKET) is None:
             return None  # no bucket yet: created with it
-        acl = ctx.client("s3", self.region).get_bucket_acl(Bucket=self.bucket)
+        acl = acl_memo(ctx, ctx.client("s3", self.region), self.bucket)
         return {"log_delivery_full_control": _has_grant(acl), "owner": (acl.get("Owner") or {}).get("ID")}
 
     def create(self, ctx: Context, desired: dict) -> None:

@@ -6,8 +6,9 @@ JSON plan shape (``format_version`` 1, stable; every field documented in README.
      "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op",
                   "destructive": bool, "note": str, "fingerprint": str,
                   "fields": [{"path": str, "expected": any, "actual": any,
-                              "kind": "ADD"|"REMOVE"|"CHANGE"|"NOTE"}]}],
-     "unmanaged": [section, ...]}
+                              "kind": "ADD"|"REMOVE"|"CHANGE"|"NOTE"|"UNEXPECTED",
+                              "report_only": why (only when apply leaves it)}]}],
+     "unmanaged": [section, ...], "orphans": [orphan, ...], "prune": bool}
 header: {"format_version": 1, "tool": "provision", "tool_version": str, "stack": str|null,
          "account": str|null, "region": str|null, "generated_at": str|null, "commit": str|null}
 """
@@ -37,13 +38,28 @@ def drift_json(plan: Plan, ignored: list[str] | None = None, meta: ReportMeta | 
         "format_version": FORMAT_VERSION,
         "source": plan.source,
         "desired_hash": plan.desired_hash,
-        "drifted": bool(items),
+        "drifted": bool(items or plan.orphans),
         "resources_checked": len(plan.changes),
-        "resources_drifted": len(plan.actionable),
+        "resources_drifted": len(plan.drifted),
         "drift": items,
+        "orphans": [o.to_json() for o in plan.orphans],
         "ignored": list(ignored or []),
         "unmanaged": list(plan.unmanaged),
+        **coverage_json(plan),
     }, meta)
+
+
+def coverage_json(plan: Plan) -> dict[str, Any]:
+    """``checked`` (per resource: the fields and sub-resources read) and ``not_checked`` (what is
+    known to exist and is not read, with the reason)."""
+    checked: list[dict] = []
+    not_checked: list[dict] = []
+    for address, cov in plan.coverage.items():
+        checked.append({"resource": address, "fields": list(cov.get("fields", [])),
+                        "sub_resources": list(cov.get("sub_resources", []))})
+        not_checked.extend({"resource": address, "what": what, "reason": why}
+                           for what, why in (cov.get("not_checked") or {}).items())
+    return {"checked": checked, "not_checked": not_checked}
 
 
 def config_error_json(e: ConfigError) -> dict[str, Any]:

@@ -24,6 +24,7 @@ KIND_TITLES = {
     "CHANGE": "Changed (CHANGE): live value differs",
     "ADD": "Absent in AWS (ADD): a declared field AWS does not have",
     "REMOVE": "Only in AWS (REMOVE): a field AWS has that the desired state does not declare",
+    "UNEXPECTED": "Undeclared (UNEXPECTED): present in AWS, not in the desired state",
     "NOTE": "Described differences (NOTE)",
 }
 
@@ -144,9 +145,10 @@ def plan_markdown(plan: Plan, meta: ReportMeta | None = None) -> str:
 def drift_markdown(plan: Plan, ignored: list[str] | None = None, meta: ReportMeta | None = None) -> str:
     out = _title("provision:drift", "provision drift", meta)
     items = drift_items(plan)
-    drifted = len(plan.actionable)
-    if drifted:
-        out.append(f"**DRIFT: {drifted} of {len(plan.changes)} resources differ from {_code(plan.source)}.**")
+    drifted = len(plan.drifted)
+    if drifted or plan.orphans:
+        out.append(f"**DRIFT: {drifted} of {len(plan.changes)} resources differ from {_code(plan.source)}"
+                   + (f"; {len(plan.orphans)} orphan(s)" if plan.orphans else "") + ".**")
     else:
         out.append(f"**No drift:** {len(plan.changes)} resources match {_code(plan.source)}.")
     d = _Details()
@@ -163,6 +165,11 @@ def drift_markdown(plan: Plan, ignored: list[str] | None = None, meta: ReportMet
             out.append(_field_row(d, cell, i["resource"], FieldChange(i["path"], i["actual"], i["expected"], kind),
                                   False))
         d.flush(out)
+    if plan.orphans:
+        out += ["", f"### Orphans ({len(plan.orphans)}): tagged as this stack's, no longer in the desired state", "",
+                "| resource | type | name | why | prune |", "|---|---|---|---|---|"]
+        out += [f"| {_code(o.address)} | {_plain(o.type)} | {_code(o.name)} | {_plain(o.why)} | "
+                f"{'apply --prune deletes it' if o.deletable else _plain('kept: ' + o.kept)} |" for o in plan.orphans]
     if ignored:
         out += ["", f"Ignored by `[drift] ignore` ({len(ignored)}): " + ", ".join(_code(i) for i in ignored)]
     if plan.unmanaged:

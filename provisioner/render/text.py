@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import CREATE, DELETE, NOOP, UPDATE, Plan, jsonable
+from ..model import CREATE, DELETE, NOOP, UNEXPECTED, UPDATE, FieldChange, Orphan, Plan, jsonable
+from .drift import CAUSE_HEADINGS, drift_items
 
 SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
 
@@ -31,11 +32,35 @@ def _v(value: Any, indent: int = 8) -> str:
     return pretty.replace("\n", "\n" + " " * indent)
 
 
+def _field_line(sym: str, action: str, f: FieldChange, color: bool) -> str:
+    if f.kind == UNEXPECTED:
+        if f.report_only:
+            return f"      {_sym('!', color)} {f.path} = {_v(f.old)}  (unexpected, not changed: {f.report_only})"
+        return f"      {_sym('-', color)} {f.path} = {_v(f.old)}  (unexpected: not in the desired state; removed)"
+    if f.kind == "NOTE":
+        return f"      {_sym(sym, color)} {f.path}: {f.new}"
+    if action == CREATE or f.kind == "ADD":
+        return f"      {_sym('+', color)} {f.path} = {_v(f.new)}"
+    if f.kind == "REMOVE":
+        return f"      {_sym('-', color)} {f.path} = {_v(f.old)}"
+    return f"      {_sym('~', color)} {f.path}: {_v(f.old)} -> {_v(f.new)}"
+
+
+def _orphan_line(o: Orphan, prune: bool) -> str:
+    what = "apply --prune deletes it" if o.deletable else f"kept: {o.kept}"
+    if prune and o.deletable:
+        what = "deleted by this apply --prune"
+    return f"  ? {o.address}  orphan ({o.type} {o.name}): {o.why}; {what}"
+
+
 def plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
     lines: list[str] = []
     for c in plan.changes:
         if c.action == NOOP:
-            if verbose or (c.note and plan.mode == "destroy"):
+            if c.fields:  # report-only findings: shown, not changed
+                lines.append(f"  {_sym('!', color)} {c.address}  reported, not changed" + (f"  ({c.note})" if c.note else ""))
+                lines.extend(_field_line("!", c.action, f, color) for f in c.fields)
+            elif verbose or (c.note and plan.mode == "destroy"):
                 lines.append(f"  = {c.address}" + (f"  ({c.note})" if c.note else ""))
             continue
         sym = SYMBOL.get(c.action, "?")
@@ -44,15 +69,9 @@ def plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
             c.action, c.action)
         lines.append(f"  {_sym(sym, color)} {paint(c.address, 'bold', color)}  {verb}{tag}"
                      + (f"  ({c.note})" if c.note else ""))
-        for f in c.fields:
-            if f.kind == "NOTE":
-                lines.append(f"      {_sym(sym, color)} {f.path}: {f.new}")
-            elif c.action == CREATE or f.kind == "ADD":
-                lines.append(f"      {_sym('+', color)} {f.path} = {_v(f.new)}")
-            elif f.kind == "REMOVE":
-                lines.append(f"      {_sym('-', color)} {f.path} = {_v(f.old)}")
-            else:
-                lines.append(f"      {_sym('~', color)} {f.path}: {_v(f.old)} -> {_v(f.new)}")
+        lines.extend(_field_line(sym, c.action, f, color) for f in c.fields)
+    planned = {c.address for c in plan.changes}
+    lines.extend(_orphan_line(o, plan.prune) for o in plan.orphans if o.address not in planned)
     for section in plan.unmanaged:
         lines.append(f"  ! {section}: not yet managed (parsed and validated; no reconciler yet)")
     n = plan.counts()
@@ -75,20 +94,35 @@ def drift_text(plan: Plan, ignored: list[str] | None = None, *, color: bool = Fa
     return text
 
 
+def _item_line(i: dict) -> str:
+    if i["kind"] == "MISSING":
+        return f"  {i['resource']}: missing (expected to exist)"
+    if i["kind"] == "NOTE":
+        return f"  {i['resource']}  {i['path']}: {i['expected']}"
+    if i["kind"] == UNEXPECTED:
+        left = f"; not removed: {i['report_only']}" if i.get("report_only") else ""
+        return f"  {i['resource']}  {i['path']}: UNEXPECTED (not in the desired state{left}): {_v(i['actual'])}"
+    return f"  {i['resource']}  {i['path']}: expected {_v(i['expected'])}, actual {_v(i['actual'])}"
+
+
 def _drift_text(plan: Plan, color: bool) -> str:
-    drifted = plan.actionable
-    if not drifted:
+    drifted = plan.drifted
+    if not drifted and not plan.orphans:
         return f"{paint('no drift', 'ok', color)}: {len(plan.changes)} resources match {plan.source}"
-    lines = [f"{paint('DRIFT', '!', color)}: {len(drifted)} of {len(plan.changes)} resources differ from {plan.source}"]
-    for c in drifted:
-        if c.action == CREATE:
-            lines.append(f"  {c.address}: missing (expected to exist)")
-            continue
-        for f in c.fields:
-            if f.kind == "NOTE":
-                lines.append(f"  {c.address}  {f.path}: {f.new}")
-            else:
-                lines.append(f"  {c.address}  {f.path}: expected {_v(f.new)}, actual {_v(f.old)}")
+    head = f"{paint('DRIFT', '!', color)}: {len(drifted)} of {len(plan.changes)} resources differ from {plan.source}"
+    lines = [head + (f"; {len(plan.orphans)} orphan(s)" if plan.orphans else "")]
+    items = drift_items(plan)
+    if any(i.get("cause") for i in items):
+        for cause, heading in CAUSE_HEADINGS.items():
+            group = [i for i in items if (i.get("cause") or "unknown") == cause]
+            if group:
+                lines.append(heading)
+                lines.extend(_item_line(i) for i in group)
+    else:
+        lines.extend(_item_line(i) for i in items)
+    if plan.orphans:
+        lines.append("orphans (tagged as this stack's, no longer in the desired state):")
+        lines.extend(_orphan_line(o, False) for o in plan.orphans)
     for section in plan.unmanaged:
         lines.append(f"  ({section}: not yet managed, not checked)")
     return "\n".join(lines)

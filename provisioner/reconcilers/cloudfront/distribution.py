@@ -12,7 +12,8 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError, ProvisionError
 from ...model import FieldChange, Resource, Unknown, diff_fields
-from . import distribution_config
+from .. import tag_index
+from . import distribution_config, undeclared
 from ._common import (
     DIST_ADDR,
     OAC_ADDR,
@@ -156,7 +157,7 @@ class Distribution(Resource):
         by_comment = [s for s in summaries if s not in by_alias and s.get("Comment") == ctx.desired.cdn.comment]
         for group in (by_alias, by_comment):
             for s in group:
-                tags = self._tags(ctx, s["ARN"])
+                tags = tag_index.tags(ctx, s["ARN"], lambda a: self._tags(ctx, a))
                 if tags.get("provision:stack") == stack:
                     return s, tags
         return None
@@ -165,7 +166,8 @@ class Distribution(Resource):
         got = _cf(ctx).get_distribution_config(Id=dist_id)
         live = self.normalise(got["DistributionConfig"])
         live.update(id=dist_id, arn=arn, domain_name=domain, tags=tags,
-                    caller_reference=got["DistributionConfig"].get("CallerReference"))
+                    caller_reference=got["DistributionConfig"].get("CallerReference"),
+                    **undeclared.live_extras(got["DistributionConfig"]))
         return live
 
     def read(self, ctx: Context) -> dict | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from . import undeclared
+
 if TYPE_CHECKING:
     from ...context import Context
 
@@ -160,4 +162,5 @@ def build_config(ctx: Context, desired: dict, base: dict, origin_id: str) -> dic
             item["ResponsePagePath"] = e["response_page_path"]
         errs.append(item)
     cfg["CustomErrorResponses"] = _qty(errs)
+    undeclared.strip(ctx, cfg)  # what the desired state does not declare goes in the same write
     return cfg

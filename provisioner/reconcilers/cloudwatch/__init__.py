@@ -13,7 +13,8 @@ in the alarm's region, so the topic is there too), one module each (``sns``, ``m
     ``provision:email-subscriptions`` listing a short hash (10 hex digits of SHA-256 of the
     lower-cased address) of every email endpoint this tool subscribed. Only endpoints named by the
     TOML or recorded in that tag are managed; anything else on the topic (an on-call pager someone
-    subscribed by hand, an https/lambda/sqs endpoint) is left alone and never shows as drift.
+    subscribed by hand, an https/lambda/sqs endpoint) is left alone, and reported by drift as
+    UNEXPECTED ``subscriptions[<protocol>:<endpoint>]`` (``sns_undeclared``: never removed).
     Removing an address from the TOML unsubscribes it only when the tag says we made it. A pending
     subscription has no ARN and cannot be unsubscribed: it is dropped from the record (AWS deletes
     unconfirmed subscriptions by itself after a few days). The record is written before subscribing
@@ -38,14 +39,15 @@ in the alarm's region, so the topic is there too), one module each (``sns``, ``m
     ok_actions ([topic arn] when notify, else []), insufficient_data_actions ([]), actions_enabled,
     unit (none), tags (declared keys). Create and update are one PutMetricAlarm with the whole
     alarm (it replaces the definition); PutMetricAlarm ignores Tags on an existing alarm, so tag
-    changes on an existing alarm are one TagResource. Alarms the TOML does not name are never read
-    nor touched (an alarm removed from the TOML is left in place, too).
+    changes on an existing alarm are one TagResource. An alarm removed from the TOML is an orphan
+    (``reconcilers.orphans``): listed by plan and drift, deleted only by ``apply --prune``.
 
 Batched reads (a no-op plan with N alarms costs list pages, not N calls):
   * one DescribeAlarms per chunk of 100 names (AlarmNames takes at most 100), paginated with
     NextToken, memoised with ``ctx.memo`` and shared by every alarm of the chunk;
-  * tags from one Resource Groups Tagging API listing (GetResources, ResourceTypeFilters
-    ``cloudwatch:alarm``, TagFilters ``provision:stack=<stack>``, 100 per page), memoised.
+  * tags from the stack's one Resource Groups Tagging API walk (GetResources, TagFilters
+    ``provision:stack=<stack>``, 100 per page, memoised: ``reconcilers.tag_index``, which also
+    finds orphans and serves the certificate's and the distribution's tags).
     The tagging index is eventually consistent, so it is trusted only when it says "our tags are
     all there": an alarm missing from the listing or whose listed tags differ is confirmed with one
     ListTagsForResource (so drift never reports a tag change that is only index lag; a tag changed

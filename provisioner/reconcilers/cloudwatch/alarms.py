@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ... import retry
 from ...config import Alarm
 from ...model import FieldChange, Resource, Whole
+from .. import tag_index
 from ._common import ALARM_REGION, DIST, MONITORING, TOPIC, _tag_list, _tags
 
 if TYPE_CHECKING:
@@ -30,18 +31,9 @@ def _describe_chunk(ctx: Context, names: tuple[str, ...]) -> dict[str, dict]:
 
 
 def _tag_index(ctx: Context) -> dict[str, dict[str, str]]:
-    """Tags of every alarm of this stack in one listing (ARN -> tags), from the tagging API."""
-    tg = ctx.client("resourcegroupstaggingapi", ALARM_REGION)
-    out: dict[str, dict[str, str]] = {}
-    pages = tg.get_paginator("get_resources").paginate(
-        ResourceTypeFilters=["cloudwatch:alarm"],
-        TagFilters=[{"Key": "provision:stack", "Values": [ctx.desired.stack.name]}],
-        ResourcesPerPage=100,
-    )
-    for page in pages:
-        for m in page.get("ResourceTagMappingList", []):
-            out[m["ResourceARN"]] = _tags(m.get("Tags"))
-    return out
+    """Tags of every alarm of this stack in one listing (ARN -> tags), from the stack's one
+    tagging-API walk (``reconcilers.tag_index``, shared with orphans, the certificate and the CDN)."""
+    return {arn: t for arn, t in tag_index.walk(ctx, ALARM_REGION).items() if ":cloudwatch:" in arn and ":alarm:" in arn}
 
 
 class CloudWatchAlarm(Resource):

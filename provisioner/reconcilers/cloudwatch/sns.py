@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from ... import policy as pol
 from ...aws import error_code
 from ...model import FieldChange, Resource, diff_fields
+from . import sns_undeclared
 from ._common import ALARM_REGION, TOPIC, _account_id, _tag_list, _tags
 
 if TYPE_CHECKING:
@@ -101,8 +102,10 @@ class SnsTopic(Resource):
         recorded = set(all_tags.pop(SUBS_TAG, "").split())
         wanted = {e.lower() for e in self.emails}
         subs: dict[str, str] = {}  # managed address -> subscription arn ("PendingConfirmation" while pending)
+        every: list[dict] = []  # all of them: the ones not ours are UNEXPECTED (reported)
         for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
             for s in page.get("Subscriptions", []):
+                every.append(s)
                 if s.get("Protocol") != "email":
                     continue
                 addr = s.get("Endpoint", "").lower()
@@ -121,6 +124,7 @@ class SnsTopic(Resource):
             "subscription_arns": subs,
             "pending_confirmation": sorted(a for a, s in subs.items() if not s.startswith("arn:")),
             "recorded": sorted(recorded),
+            **sns_undeclared.others(every, set(subs)),
         }
 
     def outputs(self, ctx: Context, live: dict) -> dict:

@@ -19,17 +19,21 @@ Resources (addresses and outputs are part of the shared interface), one module e
     (``sts:AssumeRoleWithWebIdentity``, ``aud`` StringEquals, ``sub`` StringLike the list of
     repository-scoped subjects); the inline policy from the bucket's ARN output (bucket + ``/*``).
     Policies are compared in canonical form (``provisioner.policy``) and differences are reported
-    per statement/field. Like Terraform's ``aws_iam_role_policy``, only the inline policy named in
-    the TOML is managed: other inline or attached policies someone added are left alone and are
-    not reported as drift.
+    per statement/field. What nobody declared is drift (``undeclared``, issue 18): other inline
+    policies, attached managed policies, a permissions boundary and other trust statements are
+    UNEXPECTED, and apply removes them (one call each).
 
 ``iam_user.admin`` {arn, name}
     Found by name. Compared: path, our named inline policy (full access to the bucket and its
-    objects), tags (only our keys). The tool never creates access keys, login profiles or any other
-    credential, and never prints one.
+    objects), tags (only our keys); other inline and attached policies, a permissions boundary and
+    group memberships are UNEXPECTED. The tool never creates access keys, login profiles or any
+    other credential, and never prints one (nor reads them for drift).
 
 Reads make one call per thing (get_role, get_role_policy, get_user, get_user_policy, one list +
-one get for the provider): six read calls for a no-op IAM plan. Writes right after creating a
+one get for the provider), plus one list per kind of undeclared thing, concurrent with those
+(ListRolePolicies, ListAttachedRolePolicies, ListUserPolicies, ListAttachedUserPolicies,
+ListGroupsForUser): eleven read calls for a no-op IAM plan. Client ids on the provider that the
+TOML does not name are UNEXPECTED: removed on our provider, only reported on a shared one. Writes right after creating a
 principal (a trust policy naming a provider just created; a policy on a role/user just created)
 go through the bounded ``iam_propagation`` retry policy.
 """

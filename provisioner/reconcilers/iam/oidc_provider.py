@@ -12,6 +12,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource, diff_fields
+from . import undeclared
 from ._common import PROVIDER, ROLE, _missing, _read_new, _tag_list, _tags
 
 if TYPE_CHECKING:
@@ -62,14 +63,17 @@ class OidcProvider(Resource):
         if got is None:  # deleted between list and get
             return None
         tags = _tags(got.get("Tags"))
+        adopted = tags.get("provision:stack") != ctx.desired.stack.name
+        have, want = sorted(set(got.get("ClientIDList") or [])), set(self.spec.client_ids)
         return {
             "arn": arn,
             "url": str(got.get("Url", "")).removeprefix("https://").rstrip("/"),
-            "client_ids": sorted(set(got.get("ClientIDList") or [])),
+            "client_ids": [c for c in have if c in want],  # ours present; others are UNEXPECTED
             "thumbprints": sorted({t.lower() for t in got.get("ThumbprintList") or []}),
             "tags": tags,
             # Shared provider we did not create: adopt its settings, never claim it with our tags.
-            "adopted": tags.get("provision:stack") != ctx.desired.stack.name,
+            "adopted": adopted,
+            **undeclared.client_id_extras(have, want, shared=adopted),
         }
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
@@ -116,6 +120,7 @@ class OidcProvider(Resource):
             changed = {k: v for k, v in desired["tags"].items() if have_tags.get(k) != v}
             if changed:
                 iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=_tag_list(changed))
+        undeclared.remove_client_ids(ctx, arn, changes)
 
     def _other_trusting_roles(self, ctx: Context, arn: str) -> list[str]:
         """Roles other than ours whose trust policy names this provider (it is shared then).

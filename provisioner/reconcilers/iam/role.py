@@ -12,6 +12,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from . import undeclared
 from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _is_arn, _missing, _read_new, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class GithubRole(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         iam = ctx.client("iam")
+        extras = undeclared.start_role(ctx, self.spec.name, self.spec.policy_name)  # concurrent with the gets
         got = _read_new(lambda: iam.get_role(RoleName=self.spec.name), new=self._created_arn is not None)
         if got is None:
             return None
@@ -87,6 +89,7 @@ class GithubRole(Resource):
             "trust_policy": _doc(role.get("AssumeRolePolicyDocument")),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(role.get("Tags")),
+            **extras(role),
         }
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
@@ -147,6 +150,7 @@ class GithubRole(Resource):
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
                 iam.tag_role(RoleName=name, Tags=_tag_list(changed))
+        undeclared.remove_role(ctx, name, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")

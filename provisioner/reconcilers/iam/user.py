@@ -12,6 +12,7 @@ from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from . import undeclared
 from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _read_new, _tag_list, _tags, bucket_policy
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class AdminUser(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         iam = ctx.client("iam")
+        extras = undeclared.start_user(ctx, self.spec.name, self.spec.policy_name)  # concurrent with the gets
         got = _read_new(lambda: iam.get_user(UserName=self.spec.name), new=self._created)
         if got is None:
             return None
@@ -50,6 +52,7 @@ class AdminUser(Resource):
             "path": user.get("Path", "/"),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(user.get("Tags")),
+            **extras(user),
         }
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
@@ -90,6 +93,7 @@ class AdminUser(Resource):
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
                 iam.tag_user(UserName=self.spec.name, Tags=_tag_list(changed))
+        undeclared.remove_user(ctx, self.spec.name, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")

@@ -20,6 +20,7 @@ from ...config import Bucket
 from ...context import Context
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from . import undeclared as s3_undeclared
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 LIFECYCLE_RULE_ID = "provision-retention"
@@ -136,6 +137,7 @@ class S3Bucket(Resource):
             raise
         region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
             "x-amz-bucket-region") or self.region
+        extras = s3_undeclared.start_reads(ctx, self.spec, self.region)  # what is not declared: read at the same time
         with ThreadPoolExecutor(max_workers=len(_SUB_READS), thread_name_prefix="s3-read") as pool:
             got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS), strict=True))
         enc = got["encryption"]
@@ -160,6 +162,7 @@ class S3Bucket(Resource):
             "lifecycle": sorted((_norm_rule(r) for r in (lc or {}).get("Rules", [])), key=lambda r: r["id"]),
             "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
             "tags": _tags_dict((tags or {}).get("TagSet")),
+            **extras(),
         }
 
     def outputs(self, ctx: Context, live: dict) -> dict:
@@ -233,6 +236,7 @@ class S3Bucket(Resource):
             current.update({k: v for k, v in desired["tags"].items() if not k.lower().startswith("aws:")})
             call(lambda: s3.put_bucket_tagging(
                 Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(current.items())]}))
+        s3_undeclared.remove(ctx, self.spec, self.region, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         if self.spec.key == "buildcache" or self.spec.retain_on_destroy:  # belt and braces: never

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from ...aws import error_code
 from ...config import Bucket, CorsRule
 from ...context import Context
-from ...model import FieldChange, Resource
+from ...model import UNEXPECTED, FieldChange, Resource
 
 
 def rule_value(r: CorsRule) -> dict[str, Any]:
@@ -78,8 +78,9 @@ class BucketCors(Resource):
         have = live.get("rules", [])
         if desired["rules"] == have:
             return []
-        return [FieldChange("rules", have, desired["rules"], "ADD" if not have else "REMOVE" if not desired["rules"]
-                            else "CHANGE")]
+        if not desired["rules"]:  # rules nobody declared: UNEXPECTED (issue 18), and apply deletes them
+            return [FieldChange("rules", have, [], UNEXPECTED)]
+        return [FieldChange("rules", have, desired["rules"], "ADD" if not have else "CHANGE")]
 
     def create(self, ctx: Context, desired: dict) -> None:
         self._put(ctx, desired)

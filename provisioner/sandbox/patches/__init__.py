@@ -18,15 +18,19 @@ The modules import moto at their top; this package imports them only inside :fun
   paging; tags only on existing distributions; invalidations ``Completed``.
 - ``cloudfront_access``: the origin access identity API; OAC config, ETag, in-use and unique names.
 - ``cloudfront_monitoring``: monitoring subscriptions (create/get/delete).
-- ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256).
+- ``s3``: new buckets (and buckets after DeleteBucketEncryption) report SSE-S3 (AES256); system
+  tags; principals that propagate; Requester pays (``?requestPayment``).
 - ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken; PutMetricAlarm starts new alarms
   INSUFFICIENT_DATA, keeps an updated alarm's state and ignores its Tags.
 - ``route53``: ListHostedZonesByName ordering and paging; TXT values must be quoted strings of at
   most 255 characters.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
-  eventual-consistency windows after creates and policy deletes (off unless set).
-- ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight.
+  eventual-consistency windows after creates and policy deletes (off unless set); a user's
+  permissions boundary; the broad AWS managed policies (AdministratorAccess...).
+- ``ssm``: PutParameter answers TooManyUpdates while another write of the parameter is in flight;
+  parameter value sizes per tier (4 KB standard, 8 KB advanced); Intelligent-Tiering.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``cloudfront_behaviours``: cache behaviours keep their (Lambda@Edge) function associations.
 - ``iam_authz`` (+ ``iam_authz_context``): IAM enforcement, when switched on, evaluates resources,
   conditions and action names as AWS does (``provisioner.sandbox.iam_enforcement()``).
 - ``cloudfront_headers``: the response-headers and origin-request policy APIs with AWS's managed
@@ -53,6 +57,7 @@ def apply() -> None:
         from . import (
             acm,
             cloudfront_access,
+            cloudfront_behaviours,
             cloudfront_distribution,
             cloudfront_headers,
             cloudfront_monitoring,
@@ -72,11 +77,15 @@ def apply() -> None:
         cloudfront_access.apply()
         cloudfront_monitoring.apply()
         s3.apply()
+        s3.apply_request_payment()
         cloudwatch.apply()
         route53.apply()
         iam.apply()
+        iam.apply_user_boundary_and_managed_policies()
         ssm.apply()
+        ssm.apply_tiers()
         cloudfront_policies.apply()
+        cloudfront_behaviours.apply()
         iam_authz.apply()
         cloudfront_headers.apply()
         s3_metrics.apply()

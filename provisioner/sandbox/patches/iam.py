@@ -24,10 +24,23 @@ always immediately visible": https://docs.aws.amazon.com/IAM/latest/UserGuide/tr
   - ``PROVISION_SANDBOX_IAM_DELETE_CONFLICT_SECONDS``: DeleteRole / DeleteUser answer
     ``DeleteConflict`` for this long after an inline policy of theirs was deleted (Terraform's
     ``deleteRole`` retries ``DeleteConflictException`` for its 2-minute propagation timeout).
+- A user's permissions boundary (moto 5.2.1: HTTP 500, "not implemented"):
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPermissionsBoundary.html sets it
+  (an unknown user is ``NoSuchEntity``, a value that is not a policy ARN ``InvalidInput``),
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUserPermissionsBoundary.html removes
+  it, and ``GetUser`` returns it as ``PermissionsBoundary`` {PermissionsBoundaryType,
+  PermissionsBoundaryArn} (https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html).
+- AWS managed policies exist in every account ("AWS managed policies", IAM User Guide:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html), so
+  ``AttachRolePolicy``/``AttachUserPolicy`` of ``arn:aws:iam::aws:policy/AdministratorAccess`` works.
+  moto 5.2.1 has none unless it loads all of them (~1,300, on every reset); the sandbox loads the few
+  broad ones operators attach by hand (``AWS_MANAGED``), from moto's own copy of their documents.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import threading
 import time
@@ -231,3 +244,61 @@ def apply() -> None:
 
     Response.add_client_id_to_open_id_connect_provider = resp_add
     Response.remove_client_id_from_open_id_connect_provider = resp_remove
+
+
+#: AWS managed policies the sandbox account has (every real account has them all)
+AWS_MANAGED = ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", "IAMFullAccess", "AmazonS3FullAccess")
+
+
+@functools.lru_cache(maxsize=1)
+def _managed_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data = json.loads(aws_managed_policies_data)
+    return {name: data[name] for name in AWS_MANAGED if name in data}
+
+
+def apply_user_boundary_and_managed_policies() -> None:
+    """Put/DeleteUserPermissionsBoundary, GetUser's PermissionsBoundary, a few AWS managed policies."""
+    Backend = iam_models.IAMBackend
+    Response = iam_responses.IamResponse
+    orig_init_aws = Backend._init_aws_policies
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        loaded = orig_init_aws(self)
+        if loaded:  # moto was told to load them all
+            return loaded
+        return [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, d)
+                for name, d in _managed_data().items()]
+
+    def boundary(self: Any) -> dict[str, str] | None:
+        arn = getattr(self, "permissions_boundary_arn", None)
+        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
+
+    def put_user_boundary(self: Any, user_name: str, arn: str) -> None:
+        user = self.get_user(user_name)  # NoSuchEntity
+        if not arn or not self.policy_arn_regex.match(arn):
+            raise IAMException("InvalidInput", f"ARN {arn} is not valid.")
+        user.permissions_boundary_arn = arn
+
+    def delete_user_boundary(self: Any, user_name: str) -> None:
+        self.get_user(user_name).permissions_boundary_arn = None
+
+    def resp_put(self: Any) -> Any:
+        self.backend.put_user_permissions_boundary(self._get_param("UserName"), self._get_param("PermissionsBoundary"))
+        return EmptyResult()
+
+    def resp_delete(self: Any) -> Any:
+        self.backend.delete_user_permissions_boundary(self._get_param("UserName"))
+        return EmptyResult()
+
+    Backend._init_aws_policies = init_aws_policies
+    iam_models.User.permissions_boundary = property(boundary)
+    Backend.put_user_permissions_boundary = put_user_boundary
+    Backend.delete_user_permissions_boundary = delete_user_boundary
+    Response.put_user_permissions_boundary = resp_put
+    Response.delete_user_permissions_boundary = resp_delete
+    Response.RESPONSE_KEY_PATH_TO_TRANSFORMER = {
+        **Response.RESPONSE_KEY_PATH_TO_TRANSFORMER,
+        "GetUserResponse.User.PermissionsBoundary": iam_responses.return_if_not_empty,
+    }

@@ -16,6 +16,11 @@
   is refused with ``MalformedPolicy`` "Invalid principal in policy" until it propagates (Terraform's
   ``bucket_policy.go`` retries exactly this error). Window: ``PROVISION_SANDBOX_PRINCIPAL_SECONDS``
   (0.3 s). moto accepts any principal at once.
+- Requester pays: GetBucketRequestPayment answers ``<Payer>BucketOwner|Requester</Payer>`` and
+  PutBucketRequestPayment sets it (``Payer`` must be one of the two, else ``MalformedXML``)
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketRequestPayment.html,
+  https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketRequestPayment.html). moto 5.2.1 has
+  no ``?requestPayment`` route: a GET lists the objects and a PUT re-creates the bucket.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import time
 from typing import Any
 
 import xmltodict
+from moto.core.responses import ActionResult
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import DuplicateTagKeys, S3ClientError
@@ -129,3 +135,34 @@ def apply() -> None:
     s3_models.S3Backend.put_bucket_tagging = put_bucket_tagging
     s3_models.S3Backend.put_bucket_policy = put_bucket_policy
     s3_responses.S3Response._bucket_tagging_from_body = bucket_tagging_from_body
+
+
+def apply_request_payment() -> None:
+    """GET/PUT ?requestPayment (Requester pays), kept on the bucket moto already models (``payer``)."""
+    orig_get = s3_responses.S3Response._bucket_response_get
+    orig_put = s3_responses.S3Response._bucket_response_put
+
+    def bucket_get(self: Any, bucket_name: str, querystring: dict[str, Any]) -> Any:
+        if "requestPayment" not in querystring:
+            return orig_get(self, bucket_name, querystring)
+        self.data["Action"] = "GetBucketRequestPayment"  # (also how an error is serialised)
+        bucket = self.backend.get_bucket(bucket_name)  # NoSuchBucket as AWS answers it
+        return self.serialized(ActionResult({"Payer": bucket.payer}))
+
+    def bucket_put(self: Any, request: Any, bucket_name: str, querystring: dict[str, Any]) -> Any:
+        if "requestPayment" not in querystring:
+            return orig_put(self, request, bucket_name, querystring)
+        self.data["Action"] = "PutBucketRequestPayment"
+        bucket = self.backend.get_bucket(bucket_name)
+        try:
+            payer = (xmltodict.parse(self.body).get("RequestPaymentConfiguration") or {}).get("Payer")
+        except Exception:  # noqa: BLE001 - any unparsable body is what S3 calls MalformedXML
+            payer = None
+        if payer not in ("BucketOwner", "Requester"):
+            raise S3ClientError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                                                "against our published schema")
+        bucket.payer = payer
+        return 200, {}, ""
+
+    s3_responses.S3Response._bucket_response_get = bucket_get
+    s3_responses.S3Response._bucket_response_put = bucket_put
