@@ -36,9 +36,15 @@ def seed(st):
 
 
 def _drop_alarm(st) -> None:
+    """The alarm's block out of the file, and its name out of the dashboard's alarm list."""
     text = st.desired.read_text()
     start = text.index(f'[[alarms.alarm]]\nname = "{ALARM}"')
-    st.desired.write_text(text[:start] + text[text.index("# --- Drift"):])
+    end = text.index("[[alarms.alarm]]", start + 1)
+    text = text[:start] + text[end:]
+    st.desired.write_text(text.replace(f', "{ALARM}"', ""))
+    # the dashboard's alarm widget changes with it: applied without --prune, which keeps the alarm
+    assert st.apply() == ["cloudwatch:PutDashboard"]
+    assert st.client("cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
 
 
 def test_an_alarm_removed_from_the_file_is_an_orphan_and_apply_prune_deletes_it(seed):

@@ -117,3 +117,26 @@ def test_ssm_value_sizes_per_tier_and_intelligent_tiering(server):
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name="/p/it", Value="x", Type="String", Tier="Standard", Overwrite=True)
     assert e.value.response["Error"]["Code"] == "ValidationException"  # no way back to standard
+
+
+def test_tagging_api_lists_cloudtrail_trails(server):
+    # AWS: CloudTrail trails are a supported resource type of the Resource Groups Tagging API
+    # (supported-services.html: "AWS CloudTrail: trail"); moto 5.2.1's GetResources never lists them
+    s3, ct = client(server, "s3"), client(server, "cloudtrail")
+    s3.create_bucket(Bucket="trail-logs")
+    s3.put_bucket_policy(Bucket="trail-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": "arn:aws:s3:::trail-logs"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::trail-logs/AWSLogs/123456789012/*"}]}))
+    arn = ct.create_trail(Name="tagged", S3BucketName="trail-logs",
+                          TagsList=[{"Key": "provision:stack", "Value": "s"}])["TrailARN"]
+    ct.create_trail(Name="untagged", S3BucketName="trail-logs")
+    tg = client(server, "resourcegroupstaggingapi")
+    for types in (["cloudtrail:trail"], ["cloudtrail"], None):
+        kw = {"ResourceTypeFilters": types} if types else {}
+        got = tg.get_resources(TagFilters=[{"Key": "provision:stack", "Values": ["s"]}], **kw)["ResourceTagMappingList"]
+        assert [(m["ResourceARN"], m["Tags"]) for m in got] == [(arn, [{"Key": "provision:stack", "Value": "s"}])]
+    assert tg.get_resources(TagFilters=[{"Key": "provision:stack", "Values": ["other"]}],
+                            ResourceTypeFilters=["cloudtrail:trail"])["ResourceTagMappingList"] == []
+    assert tg.get_resources(ResourceTypeFilters=["sns"])["ResourceTagMappingList"] == []  # other types: not trails

@@ -28,6 +28,7 @@ from ..aws import error_code
 from ..config import DesiredState
 from ..context import Context
 from ..model import FieldChange, Resource, Unknown
+from . import tag_index
 
 ADDRESS = "cloudtrail_trail.audit"
 SELECTOR_NAME = "Buildcache publishing: write data events on its objects"
@@ -113,7 +114,11 @@ class Trail(Resource):
         sel = ct.get_event_selectors(TrailName=name)
         advanced = [_selector_value(s) for s in sel.get("AdvancedEventSelectors") or []]
         basic = [{"basic": s} for s in sel.get("EventSelectors") or []]  # never equal to ours
-        tags = ct.list_tags(ResourceIdList=[arn]).get("ResourceTagList") or [{}]
+
+        def listed(a: str) -> dict[str, str]:
+            return _tags((ct.list_tags(ResourceIdList=[a]).get("ResourceTagList") or [{}])[0].get("TagsList"))
+
+        tags = tag_index.tags(ctx, arn, listed, ctx.desired.stack.region)  # the walk's, when it shows ours
         return {
             "arn": arn,
             "s3_bucket": t.get("S3BucketName"),
@@ -123,7 +128,7 @@ class Trail(Resource):
             "global_service_events": bool(t.get("IncludeGlobalServiceEvents")),
             "logging": bool(status.get("IsLogging")),
             "event_selectors": sorted(advanced, key=lambda s: s["name"]) + basic,
-            "tags": _tags(tags[0].get("TagsList")),
+            "tags": tags,
         }
 
     def outputs(self, ctx: Context, live: dict) -> dict:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 INDEX_REGION = "us-east-1"  # CloudFront, ACM for CloudFront, the alarms and their topic live here
 #: ResourceTypeFilters ("service[:resourceType]", GetResources API reference): what this tool tags
-TYPES = ["cloudwatch:alarm", "sns", "acm", "s3", "cloudfront"]
+TYPES = ["cloudwatch:alarm", "sns", "acm", "s3", "cloudfront", "cloudtrail:trail"]
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from ... import policy as pol
 from ...aws import error_code
 from ...model import FieldChange, Resource, diff_fields
+from .. import tag_index
 from . import sns_undeclared
 from ._common import ALARM_REGION, TOPIC, _account_id, _tag_list, _tags
 
@@ -98,7 +99,9 @@ class SnsTopic(Resource):
             if error_code(e) in ("NotFound", "NotFoundException"):
                 return None
             raise
-        all_tags = _tags(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+        # from the tagging-API walk when it shows ours (the subscriptions tag included), else ListTagsForResource
+        all_tags = dict(tag_index.tags(ctx, arn, lambda a: _tags(sns.list_tags_for_resource(ResourceArn=a).get("Tags")),
+                                       ALARM_REGION))
         recorded = set(all_tags.pop(SUBS_TAG, "").split())
         wanted = {e.lower() for e in self.emails}
         subs: dict[str, str] = {}  # managed address -> subscription arn ("PendingConfirmation" while pending)

@@ -20,6 +20,7 @@ from ...config import Bucket
 from ...context import Context
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from .. import tag_index
 from . import undeclared as s3_undeclared
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -38,7 +39,8 @@ _MISSING = {
 
 
 #: The sub-resources a bucket read GETs; independent of each other, so read concurrently (one round trip).
-_SUB_READS = ("encryption", "versioning", "public_access_block", "lifecycle", "ownership", "tags")
+#: the tags come from the tagging-API walk when it shows ours (``tag_index.tags``), else GetBucketTagging
+_SUB_READS = ("encryption", "versioning", "public_access_block", "lifecycle", "ownership")
 
 
 def _get(client: Any, what: str, bucket: str) -> dict | None:
@@ -138,7 +140,9 @@ class S3Bucket(Resource):
         region = head.get("BucketRegion") or head.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
             "x-amz-bucket-region") or self.region
         extras = s3_undeclared.start_reads(ctx, self.spec, self.region)  # what is not declared: read at the same time
-        with ThreadPoolExecutor(max_workers=len(_SUB_READS), thread_name_prefix="s3-read") as pool:
+        with ThreadPoolExecutor(max_workers=len(_SUB_READS) + 1, thread_name_prefix="s3-read") as pool:
+            tagged = pool.submit(tag_index.tags, ctx, self.spec.arn,
+                                 lambda _arn: _tags_dict((_get(s3, "tags", name) or {}).get("TagSet")), self.region)
             got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS), strict=True))
         enc = got["encryption"]
         algo = None
@@ -152,7 +156,6 @@ class S3Bucket(Resource):
         lc = got["lifecycle"]
         own = got["ownership"]
         own_rules = (own or {}).get("OwnershipControls", {}).get("Rules", [])
-        tags = got["tags"]
         return {
             "region": region,
             "encryption": algo,
@@ -161,7 +164,7 @@ class S3Bucket(Resource):
             "public_access_block": {f: bool(pabc.get(f, False)) for f in PAB_FLAGS},
             "lifecycle": sorted((_norm_rule(r) for r in (lc or {}).get("Rules", [])), key=lambda r: r["id"]),
             "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
-            "tags": _tags_dict((tags or {}).get("TagSet")),
+            "tags": tagged.result(),
             **extras(),
         }
 

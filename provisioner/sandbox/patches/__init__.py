@@ -37,7 +37,7 @@ The modules import moto at their top; this package imports them only inside :fun
   policies; distributions check the policies they name.
 - ``s3_metrics``: bucket metrics configurations (Put/Get/List/Delete, ``NoSuchConfiguration``).
 - ``cloudtrail``: CreateTrail/UpdateTrail check the bucket policy grants CloudTrail delivery;
-  duplicate and missing trails answer as AWS does; HasCustomEventSelectors.
+  duplicate and missing trails answer as AWS does; HasCustomEventSelectors; the tagging API lists trails.
 """
 
 from __future__ import annotations
@@ -90,5 +90,6 @@ def apply() -> None:
         cloudfront_headers.apply()
         s3_metrics.apply()
         cloudtrail.apply()
+        cloudtrail.apply_tagging()
         acm.apply()
         _applied = True

@@ -14,6 +14,10 @@ AWS behaviour reproduced (CloudTrail API reference, https://docs.aws.amazon.com/
   500 KeyError, or silence on delete).
 - API_GetTrail.html / API_Trail.html: ``HasCustomEventSelectors`` is true once PutEventSelectors
   has set selectors (moto keeps false).
+- The Resource Groups Tagging API lists trails (``ResourceTypeFilters`` ``cloudtrail`` /
+  ``cloudtrail:trail``; "Services that support the Resource Groups Tagging API", Tagging API User
+  Guide: https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html);
+  moto 5.2.1's GetResources knows no CloudTrail (``apply_tagging``).
 """
 
 from __future__ import annotations
@@ -149,3 +153,31 @@ def apply() -> None:
         return out
 
     Trail.description = description
+
+
+def _matches(tags: dict[str, str], tag_filters: list[dict[str, Any]] | None) -> bool:
+    """GetResources' TagFilters: every filter's key present, with one of its values when it lists some."""
+    for f in tag_filters or []:
+        if f["Key"] not in tags or (f.get("Values") and tags[f["Key"]] not in f["Values"]):
+            return False
+    return True
+
+
+def apply_tagging() -> None:
+    """GetResources lists the trails (their ARN and tags) of the region asked, as AWS does."""
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+
+    original = ResourceGroupsTaggingAPIBackend._get_resources_generator
+
+    def generator(self: Any, tag_filters: list[dict[str, Any]] | None = None,
+                  resource_type_filters: list[str] | None = None) -> Any:
+        yield from original(self, tag_filters=tag_filters, resource_type_filters=resource_type_filters)
+        if resource_type_filters and not any(f in ("cloudtrail", "cloudtrail:trail") for f in resource_type_filters):
+            return
+        backend = ct_models.cloudtrail_backends[self.account_id][self.region_name]
+        for trail in list(backend.trails.values()):
+            tags = {t["Key"]: t["Value"] for t in backend.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]}
+            if tags and _matches(tags, tag_filters):
+                yield {"ResourceARN": trail.arn, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    ResourceGroupsTaggingAPIBackend._get_resources_generator = generator
