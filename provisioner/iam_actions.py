@@ -141,7 +141,7 @@ APPLY: frozenset[str] = frozenset({
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
     # removing what nobody declared (issue 18)
     "iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary", "iam:RemoveUserFromGroup",
+    "iam:DeleteUserPermissionsBoundary",
     "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
     "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:UpdateRole", "iam:UpdateUser",

@@ -46,10 +46,10 @@ SERVER_SIDE: dict[str, str] = {
 
 _ROLE_ACTIONS = ("GetRole", "GetRolePolicy", "ListAttachedRolePolicies", "ListInstanceProfilesForRole", "ListRolePolicies",
                  "CreateRole", "TagRole", "DeleteRole", "DeleteRolePolicy", "PutRolePolicy", "UpdateAssumeRolePolicy",
-                 "UpdateRole")
+                 "UpdateRole", "DetachRolePolicy", "DeleteRolePermissionsBoundary")  # the last two: UNEXPECTED grants
 _USER_ACTIONS = ("GetLoginProfile", "GetUser", "GetUserPolicy", "ListAccessKeys", "ListAttachedUserPolicies",
                  "ListGroupsForUser", "ListMFADevices", "ListUserPolicies", "CreateUser", "TagUser", "DeleteUser",
-                 "DeleteUserPolicy", "PutUserPolicy", "UpdateUser")
+                 "DeleteUserPolicy", "PutUserPolicy", "UpdateUser", "DetachUserPolicy", "DeleteUserPermissionsBoundary")
 _OIDC_ACTIONS = ("GetOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider", "CreateOpenIDConnectProvider",
                  "DeleteOpenIDConnectProvider", "RemoveClientIDFromOpenIDConnectProvider", "TagOpenIDConnectProvider",
                  "UpdateOpenIDConnectProviderThumbprint")
@@ -60,7 +60,9 @@ SCOPE: dict[str, tuple[str, ...]] = {
     **{f"iam:{a}": (USER,) for a in _USER_ACTIONS},
     **{f"iam:{a}": (OIDC,) for a in _OIDC_ACTIONS},
     "iam:ListRoles": (S,), "iam:ListOpenIDConnectProviders": (S,),
-    "s3:DeleteBucket": (LOG_BUCKET,), "s3:GetBucketAcl": (LOG_BUCKET,), "s3:PutBucketAcl": (LOG_BUCKET,),
+    # the ACLs of both buckets: drift reads every grant (UNEXPECTED beyond the owner's, issue 18) and
+    # apply removes them; CloudFront standard logging also checks them on the log bucket (SERVER_SIDE)
+    "s3:DeleteBucket": (LOG_BUCKET,), "s3:GetBucketAcl": (BUCKETS,), "s3:PutBucketAcl": (BUCKETS,),
     "route53:GetHostedZone": (ZONE,), "route53:ListResourceRecordSets": (ZONE,), "route53:GetChange": (CHANGE,),
     "route53:ListHostedZonesByName": (S,), "route53:ChangeResourceRecordSets": (RECORDS,),
     "ssm:GetParameter": (LOCK,), "ssm:PutParameter": (LOCK,), "ssm:DeleteParameter": (LOCK,),

@@ -109,12 +109,25 @@ def user_extras(client):
     iam.attach_user_policy(UserName=USER, PolicyArn=ADMIN)
     iam.put_user_policy(UserName=USER, PolicyName="everything", PolicyDocument=EVERYTHING)
     iam.put_user_permissions_boundary(UserName=USER, PermissionsBoundary=POWER)
+    return ("iam_user.admin", [f"attached_policies[{ADMIN}]", "inline_policies[everything]", "permissions_boundary"],
+            ["iam:DeleteUserPermissionsBoundary", "iam:DeleteUserPolicy", "iam:DetachUserPolicy"])
+
+
+def test_a_group_membership_is_reported_and_left_for_a_person(stack):
+    # RemoveUserFromGroup is authorised on the group: granting it would reach every group of the
+    # account, so drift reports the membership (exit 2) and apply leaves it (least privilege)
+    run, client, inj = stack
+    iam = client("iam")
     iam.create_group(GroupName="admins")
     iam.add_user_to_group(GroupName="admins", UserName=USER)
-    return ("iam_user.admin", [f"attached_policies[{ADMIN}]", "inline_policies[everything]", "permissions_boundary",
-                               "groups[admins]"],
-            ["iam:DeleteUserPermissionsBoundary", "iam:DeleteUserPolicy", "iam:DetachUserPolicy",
-             "iam:RemoveUserFromGroup"])
+    code, report = drift_json(run)
+    found = unexpected(report)
+    assert code == 2 and found.keys() == {("iam_user.admin", "groups[admins]")}
+    assert "iam:RemoveUserFromGroup" in found[("iam_user.admin", "groups[admins]")]["report_only"]
+    assert repair(run, inj) == []
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=USER)["Groups"]] == ["admins"]
+    iam.remove_user_from_group(GroupName="admins", UserName=USER)
+    assert drift_json(run)[0] == 0
 
 
 def provider_client_id(client):

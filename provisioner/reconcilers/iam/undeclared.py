@@ -8,7 +8,9 @@ Read on every plan, started together with the role's/user's own reads (``_parall
 - attached managed policies (``ListAttached*Policies``) -> ``attached_policies[<arn>]``, Detach*Policy;
 - the permissions boundary (in ``GetRole``/``GetUser``) -> ``permissions_boundary``,
   Delete*PermissionsBoundary;
-- the user's group memberships (``ListGroupsForUser``) -> ``groups[<name>]``, RemoveUserFromGroup.
+- the user's group memberships (``ListGroupsForUser``) -> ``groups[<name>]``: reported, never removed
+  (``GROUP_KEPT``: IAM authorises RemoveUserFromGroup on the group, so the operator policy would need
+  it on every group of the account, i.e. the power to take anyone out of any group).
 
 Other trust statements on the role are UNEXPECTED statements of ``trust_policy`` (``policy``'s
 statement diff); the role's instance profiles and the user's credentials (access keys, login
@@ -42,6 +44,11 @@ def _listing(call: Callable[[], list[Any]]) -> Callable[[], list[Any] | None]:
                 return None
             raise
     return run
+
+
+#: why a group membership is reported and left for a person to remove
+GROUP_KEPT = ("removing the user from a group needs iam:RemoveUserFromGroup on the group, which the operator "
+              "policy does not grant (it would reach every group of the account): remove it by hand")
 
 
 def _pages(iam: Any, operation: str, key: str, item: str | None, **params: Any) -> list[Any]:
@@ -81,8 +88,8 @@ def start_user(ctx: Context, name: str, ours: str) -> Callable[[dict], dict]:
 
     def finish(user: dict) -> dict:
         lists = got()
-        return {"undeclared": _found(
-            lists, user, ours, lambda n: iam.get_user_policy(UserName=name, PolicyName=n)["PolicyDocument"])}
+        found = _found(lists, user, ours, lambda n: iam.get_user_policy(UserName=name, PolicyName=n)["PolicyDocument"])
+        return {"undeclared": found, "undeclared_kept": {p: GROUP_KEPT for p in found if p.startswith("groups[")}}
 
     return finish
 
@@ -148,10 +155,9 @@ def remove_user(ctx: Context, name: str, changes: tuple[FieldChange, ...]) -> No
             _gone_ok(iam, "delete_user_policy", UserName=name, PolicyName=key)
         elif kind == "attached_policies":
             _gone_ok(iam, "detach_user_policy", UserName=name, PolicyArn=key)
-        elif kind == "groups":
-            _gone_ok(iam, "remove_user_from_group", GroupName=key, UserName=name)
         elif kind == "permissions_boundary":
             _gone_ok(iam, "delete_user_permissions_boundary", UserName=name)
+        # groups[...]: report-only (GROUP_KEPT), never removed here
 
 
 SHARED_PROVIDER = "shared OIDC provider (not tagged as this stack's): other stacks may use it; reported, never removed"

@@ -12,8 +12,8 @@ the Resource and Condition parts of IAM policies" as TODO) is too partial to pro
   checked as itself, not as ``cloudfront:CreateDistribution`` + ``cloudfront:TagResource``;
   creating with tags does not need the tagging permission;
 - S3 names ``HeadBucket`` ``s3:HeadBucket`` (IAM: ``s3:ListBucket``), and ``?encryption``,
-  ``?publicAccessBlock``, ``?ownershipControls`` fall through to ``s3:ListBucket`` /
-  ``s3:CreateBucket``;
+  ``?publicAccessBlock``, ``?ownershipControls``, ``?replication``, ``?object-lock``,
+  ``?requestPayment`` fall through to ``s3:ListBucket`` / ``s3:CreateBucket``;
 - the SigV4 check re-signs GET requests of REST services over their *parsed parameters* instead
   of the empty payload, so every Route53/CloudFront read fails ``SignatureDoesNotMatch``.
 
@@ -196,11 +196,15 @@ def _create_aws_request(self: Any) -> Any:
 #: S3 sub-resource -> IAM action (Service Authorization Reference, "Actions defined by Amazon S3")
 _S3_BUCKET = {
     "GET": {"encryption": "GetEncryptionConfiguration", "publicAccessBlock": "GetBucketPublicAccessBlock",
-            "ownershipControls": "GetBucketOwnershipControls", "policyStatus": "GetBucketPolicyStatus"},
+            "ownershipControls": "GetBucketOwnershipControls", "policyStatus": "GetBucketPolicyStatus",
+            "replication": "GetReplicationConfiguration", "object-lock": "GetBucketObjectLockConfiguration",
+            "requestPayment": "GetBucketRequestPayment"},
     "PUT": {"encryption": "PutEncryptionConfiguration", "publicAccessBlock": "PutBucketPublicAccessBlock",
-            "ownershipControls": "PutBucketOwnershipControls"},
+            "ownershipControls": "PutBucketOwnershipControls", "replication": "PutReplicationConfiguration",
+            "object-lock": "PutBucketObjectLockConfiguration", "requestPayment": "PutBucketRequestPayment"},
     "DELETE": {"encryption": "PutEncryptionConfiguration", "publicAccessBlock": "PutBucketPublicAccessBlock",
-               "ownershipControls": "PutBucketOwnershipControls"},
+               "ownershipControls": "PutBucketOwnershipControls", "replication": "PutReplicationConfiguration",
+               "website": "DeleteBucketWebsite"},
 }
 
 
