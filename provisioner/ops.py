@@ -256,7 +256,7 @@ METRIC_NAME = "DriftedResources"
 
 def publish_drift_metric(ctx: Context, plan: Plan) -> int:
     """PutMetricData: the number of drifted resources, dimension Stack=<stack name>."""
-    count = len(plan.actionable)
+    count = len(plan.actionable) + len(plan.blocked)
     try:
         ctx.client("cloudwatch").put_metric_data(
             Namespace=METRIC_NAMESPACE,

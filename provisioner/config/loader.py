@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, Described
+from .adopt import parse_adopt
 from .alarms import ADDITIONAL_METRICS, Alarms, parse_alarms
 from .base import Section
 from .cdn import Cdn, parse_cdn
@@ -34,6 +35,7 @@ class DesiredState:
     alarms: Alarms
     outputs: tuple[tuple[str, str], ...]  # (OutputName, "resource.address.key")
     drift_ignore: tuple[str, ...] = ()  # "address" or "address:field" patterns (fnmatch) drift accepts
+    adopt: tuple[str, ...] = ()  # [adopt] resources: address globs of foreign resources to take over
     raw: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
     @property
@@ -87,7 +89,8 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
     alarms = parse_alarms(root.section("alarms"))
     outputs = parse_outputs(root.section("outputs", required=False))
     drift_ignore = parse_drift(root.section("drift", required=False))
-    root.used.update({"drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
+    adopt = parse_adopt(root.section("adopt", required=False))
+    root.used.update({"adopt", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
                       "alarms", "outputs"})
     root.done()
     if not cdn.additional_metrics:  # an alarm on a metric CloudFront does not publish watches nothing
@@ -110,5 +113,5 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> DesiredState:
     return DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
-        drift_ignore=drift_ignore, raw=data,
+        drift_ignore=drift_ignore, adopt=adopt, raw=data,
     )

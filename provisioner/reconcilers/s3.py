@@ -14,13 +14,15 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from .. import policy as pol
+from .. import ownership as own
 from .. import retry
 from ..aws import error_code, http_status
 from ..config import Bucket, DesiredState
 from ..context import Context
 from ..errors import PreconditionError
-from ..model import FieldChange, Resource, Unknown, has_unknown
+from ..model import FieldChange, Resource
+from . import _registry as registry
+from .s3_policy import S3BucketPolicy, bucket_policy_document  # noqa: F401 - the policy's room; re-exported
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 LIFECYCLE_RULE_ID = "provision-retention"
@@ -96,7 +98,7 @@ def _rule_to_aws(r: dict) -> dict:
 
 
 def _tags_dict(tagset: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not own.is_system_tag(t["Key"])}
 
 
 class S3Bucket(Resource):
@@ -149,8 +151,8 @@ class S3Bucket(Resource):
         pab = got["public_access_block"]
         pabc = (pab or {}).get("PublicAccessBlockConfiguration", {})
         lc = got["lifecycle"]
-        own = got["ownership"]
-        own_rules = (own or {}).get("OwnershipControls", {}).get("Rules", [])
+        controls = got["ownership"]
+        own_rules = (controls or {}).get("OwnershipControls", {}).get("Rules", [])
         tags = got["tags"]
         return {
             "region": region,
@@ -161,7 +163,16 @@ class S3Bucket(Resource):
             "lifecycle": sorted((_norm_rule(r) for r in (lc or {}).get("Rules", [])), key=lambda r: r["id"]),
             "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
             "tags": _tags_dict((tags or {}).get("TagSet")),
+            "system_tags": own.system_tags((tags or {}).get("TagSet")),
         }
+
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # Our tag; or our registry entry, written before CreateBucket (a crash before the first
+        # tag write leaves a bucket that is ours but untagged).
+        o = super().ownership(ctx, live)
+        if o.state == own.FOREIGN and registry.registered(ctx, registry.bucket_key(self.spec.name)):
+            return own.Ownership(own.OURS)
+        return o
 
     def outputs(self, ctx: Context, live: dict) -> dict:
         name = self.spec.name
@@ -179,10 +190,12 @@ class S3Bucket(Resource):
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         if desired.get("object_ownership"):
             kwargs["ObjectOwnership"] = desired["object_ownership"]
+        registry.register(ctx, [registry.bucket_key(self.spec.name)])  # write-ahead: ours until tagged
         try:
             s3.create_bucket(**kwargs)
         except ClientError as e:
             if error_code(e) == "BucketAlreadyExists":
+                registry.unregister(ctx, [registry.bucket_key(self.spec.name)])
                 raise PreconditionError(f"S3 bucket name {self.spec.name!r} is taken by another account") from None
             if error_code(e) != "BucketAlreadyOwnedByYou":  # a re-run after a crash: adopt it
                 raise
@@ -246,130 +259,7 @@ class S3Bucket(Resource):
                 "(empty it yourself, or keep retain_on_destroy = true)"
             )
         s3.delete_bucket(Bucket=self.spec.name)
-
-
-def bucket_policy_document(ctx: Context, b: Bucket) -> dict:
-    """Deny non-TLS access; on the buildcache, grant CloudFront read (OAI or OAC) when it is managed."""
-    arn = b.arn
-    statements: list[dict] = []
-    if b.require_tls:
-        statements.append({
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        })
-    if b.key == "buildcache":
-        cdn = ctx.desired.cdn
-        actions = ["s3:GetObject"] + (["s3:ListBucket"] if cdn.grant_list_bucket else [])
-        resources = [f"{arn}/*"] + ([arn] if cdn.grant_list_bucket else [])
-        if cdn.origin_access == "oai" and ctx.managed("cloudfront_oai.buildcache"):
-            oai_arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
-            statements.append({
-                "Sid": "AllowCloudFrontOriginAccessIdentityRead",
-                "Effect": "Allow",
-                "Principal": {"AWS": oai_arn},
-                "Action": actions,
-                "Resource": resources,
-            })
-        elif cdn.origin_access == "oac" and ctx.managed("cloudfront_distribution.cdn"):
-            statements.append({
-                "Sid": "AllowCloudFrontServicePrincipalRead",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudfront.amazonaws.com"},
-                "Action": actions,
-                "Resource": resources,
-                "Condition": {"StringEquals": {"AWS:SourceArn": ctx.out("cloudfront_distribution.cdn", "arn")}},
-            })
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-class S3BucketPolicy(Resource):
-    service = "S3 bucket policy"
-
-    def __init__(self, spec: Bucket, region: str, origin_access: str):
-        self.spec = spec
-        self.region = region
-        self.address = f"s3_bucket_policy.{spec.key}"
-        deps = [f"s3_bucket.{spec.key}"]
-        if spec.key == "buildcache":
-            deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
-        self.depends_on = tuple(deps)
-
-    def _aliases(self, ctx: Context) -> dict[str, str]:
-        # S3 may show an OAI principal by its canonical user id: map it back to the ARN form.
-        if self.spec.key != "buildcache" or not ctx.managed("cloudfront_oai.buildcache"):
-            return {}
-        cid = ctx.out("cloudfront_oai.buildcache", "s3_canonical_user_id")
-        arn = ctx.out("cloudfront_oai.buildcache", "iam_arn")
-        if isinstance(cid, Unknown) or isinstance(arn, Unknown):
-            return {}
-        return {cid: arn}
-
-    def desired(self, ctx: Context) -> dict:
-        doc = bucket_policy_document(ctx, self.spec)
-        if not doc["Statement"]:
-            return {"policy": None}
-        return {"policy": doc}
-
-    def read(self, ctx: Context) -> dict | None:
-        if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
-            return None  # the bucket does not exist yet: nor does its policy
-        s3 = ctx.client("s3", self.region)
-        try:
-            got = _get(s3, "policy", self.spec.name)
-        except ClientError as e:
-            if error_code(e) == "NoSuchBucket":
-                return None
-            raise
-        if got is None:
-            return None
-        # Canonical form (and OAI principals in the ARN form) so equivalent documents compare equal.
-        return {"policy": pol.canonical(pol.parse(got["Policy"]), principal_aliases=self._aliases(ctx))}
-
-    def diff(self, desired: dict, live: dict) -> list[FieldChange]:
-        want, have = desired.get("policy"), (live or {}).get("policy")
-        if want is None:
-            return [] if have is None else [FieldChange("policy", have, None, "REMOVE")]
-        if have is None:
-            return [FieldChange("policy", None, want, "ADD")]
-        if has_unknown(want):
-            return [FieldChange("policy", have, want)]
-        return pol.field_changes("policy", want, have)
-
-    def create(self, ctx: Context, desired: dict) -> None:
-        self._put(ctx, desired)
-
-    def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
-        if desired.get("policy") is None:
-            ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
-            return
-        self._put(ctx, desired)
-
-    def _put(self, ctx: Context, desired: dict) -> None:
-        if desired.get("policy") is None:
-            return
-        s3 = ctx.client("s3", self.region)
-        body = json.dumps(desired["policy"], separators=(",", ":"))
-        # Right after an OAI is created S3 may not resolve its principal yet: bounded retry.
-        # S3 answers MalformedPolicy "Invalid principal in policy" for a principal created moments
-        # ago (a new OAI); IAM's propagation codes never match it (docs/aws-behaviour.md).
-        retry.call("s3_principal_propagation", lambda: retry.call(
-            "s3_operation_aborted", lambda: s3.put_bucket_policy(Bucket=self.spec.name, Policy=body)))
-
-    def delete(self, ctx: Context, live: dict) -> None:
-        ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
-
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # A policy carries no tags; it is ours when its bucket is.
-        blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
-        return blive is not None and bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
-
-    @property
-    def retain_on_destroy(self) -> bool:  # type: ignore[override]
-        return self.spec.key == "buildcache" or self.spec.retain_on_destroy
+        registry.unregister(ctx, [registry.bucket_key(self.spec.name)])
 
 
 def resources(desired: DesiredState) -> list[Resource]:

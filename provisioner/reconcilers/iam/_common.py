@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ...aws import error_code
 from ...model import FieldChange, diff_fields, has_unknown
@@ -21,7 +22,41 @@ TRUST_SID = "GitHubActionsOIDC"
 
 
 def _tags(tagset: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not own.is_system_tag(t["Key"])}
+
+
+def _not_ours(stack: str, tagset: list[dict] | None) -> bool:
+    return _tags(tagset).get(own.STACK_TAG) != stack
+
+
+def extra_policies(iam: Any, kind: str, name: str, ours: str) -> dict[str, list[str]]:
+    """A role's/user's inline policies other than ``ours`` and its attached managed policies: read
+    only on one that is not ours, i.e. what its previous owner put there (an adoption removes them,
+    after our own policy is in place)."""
+    key = {"role": "RoleName", "user": "UserName"}[kind]
+    inline = [n for page in iam.get_paginator(f"list_{kind}_policies").paginate(**{key: name})
+              for n in page.get("PolicyNames", []) if n != ours]
+    attached = [p["PolicyArn"] for page in iam.get_paginator(f"list_attached_{kind}_policies").paginate(**{key: name})
+                for p in page.get("AttachedPolicies", [])]
+    return {"inline": sorted(inline), "attached": sorted(attached)}
+
+
+def extra_policy_changes(live: dict) -> list[FieldChange]:
+    """What adopting removes: the previous owner's extra policies, one REMOVE per policy."""
+    extra = live.get("extra_policies") or {}
+    out = [FieldChange(f"extra_policies.inline.{n}", n, None, "REMOVE") for n in extra.get("inline", [])]
+    out += [FieldChange(f"extra_policies.attached.{a}", a, None, "REMOVE") for a in extra.get("attached", [])]
+    return out
+
+
+def remove_extra_policies(iam: Any, kind: str, name: str, live: dict) -> None:
+    """Delete/detach the previous owner's extra policies (call only once our own policy is in place)."""
+    key = {"role": "RoleName", "user": "UserName"}[kind]
+    extra = live.get("extra_policies") or {}
+    for pname in extra.get("inline", []):
+        _missing(lambda: getattr(iam, f"delete_{kind}_policy")(**{key: name, "PolicyName": pname}))  # noqa: B023
+    for arn in extra.get("attached", []):
+        _missing(lambda: getattr(iam, f"detach_{kind}_policy")(**{key: name, "PolicyArn": arn}))  # noqa: B023
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict]:

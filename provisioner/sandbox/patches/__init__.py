@@ -22,6 +22,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``route53``: ListHostedZonesByName ordering and paging.
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider.
 - ``cloudfront_policies``: the cache-policy API; distributions honour cache policies.
+- ``cloudfront_aliases``: ``CNAMEAlreadyExists`` for a second distribution with an alias.
+- ``route53`` also: CREATE of a record set that exists is ``InvalidChangeBatch``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def apply() -> None:
         from . import (
             acm,
             cloudfront_access,
+            cloudfront_aliases,
             cloudfront_distribution,
             cloudfront_monitoring,
             cloudfront_policies,
@@ -59,5 +62,6 @@ def apply() -> None:
         route53.apply()
         iam.apply()
         cloudfront_policies.apply()
+        cloudfront_aliases.apply()
         acm.apply()
         _applied = True
