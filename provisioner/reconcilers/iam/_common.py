@@ -33,11 +33,14 @@ def extra_policies(iam: Any, kind: str, name: str, ours: str) -> dict[str, list[
     """A role's/user's inline policies other than ``ours`` and its attached managed policies: read
     only on one that is not ours, i.e. what its previous owner put there (an adoption removes them,
     after our own policy is in place)."""
-    key = {"role": "RoleName", "user": "UserName"}[kind]
-    inline = [n for page in iam.get_paginator(f"list_{kind}_policies").paginate(**{key: name})
-              for n in page.get("PolicyNames", []) if n != ours]
-    attached = [p["PolicyArn"] for page in iam.get_paginator(f"list_attached_{kind}_policies").paginate(**{key: name})
-                for p in page.get("AttachedPolicies", [])]
+    if kind == "role":
+        inline_pages = iam.get_paginator("list_role_policies").paginate(RoleName=name)
+        attached_pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+    else:
+        inline_pages = iam.get_paginator("list_user_policies").paginate(UserName=name)
+        attached_pages = iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
+    inline = [n for page in inline_pages for n in page.get("PolicyNames", []) if n != ours]
+    attached = [p["PolicyArn"] for page in attached_pages for p in page.get("AttachedPolicies", [])]
     return {"inline": sorted(inline), "attached": sorted(attached)}
 
 
@@ -51,12 +54,17 @@ def extra_policy_changes(live: dict) -> list[FieldChange]:
 
 def remove_extra_policies(iam: Any, kind: str, name: str, live: dict) -> None:
     """Delete/detach the previous owner's extra policies (call only once our own policy is in place)."""
-    key = {"role": "RoleName", "user": "UserName"}[kind]
     extra = live.get("extra_policies") or {}
     for pname in extra.get("inline", []):
-        _missing(lambda: getattr(iam, f"delete_{kind}_policy")(**{key: name, "PolicyName": pname}))  # noqa: B023
+        if kind == "role":
+            _missing(lambda: iam.delete_role_policy(RoleName=name, PolicyName=pname))  # noqa: B023
+        else:
+            _missing(lambda: iam.delete_user_policy(UserName=name, PolicyName=pname))  # noqa: B023
     for arn in extra.get("attached", []):
-        _missing(lambda: getattr(iam, f"detach_{kind}_policy")(**{key: name, "PolicyArn": arn}))  # noqa: B023
+        if kind == "role":
+            _missing(lambda: iam.detach_role_policy(RoleName=name, PolicyArn=arn))  # noqa: B023
+        else:
+            _missing(lambda: iam.detach_user_policy(UserName=name, PolicyArn=arn))  # noqa: B023
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict]:
