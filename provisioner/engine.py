@@ -248,13 +248,13 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
                 _expand(ctx, e)
         ctx.forget()
         live = _step(ctx, r, "reading", lambda: r.read(ctx))
+        ctx.live[r.address] = live  # what desired() may look at (a policy's grants in use) is fresh
         adopting = False
         if live is not None:  # re-checked right before the write: never claim what is not ours
             _step(ctx, r, "checking ownership of", lambda: r.check_ours(ctx, live))
             adopting = r.ownership(ctx, live).state == own.FOREIGN
         if live is not None:  # publish fresh outputs even when the re-read shows nothing to do
-            ctx.live[r.address] = live  # (e.g. acm_validation: absent at plan time, ISSUED by now)
-            ctx.outs[r.address] = r.outputs(ctx, live)
+            ctx.outs[r.address] = r.outputs(ctx, live)  # (e.g. acm_validation: absent at plan time, ISSUED by now)
         desired = r.desired(ctx)
         if has_unknown(desired) and not ctx.wait and ctx.deferred:
             # --no-wait skipped a settle (e.g. certificate ISSUED) that this resource's values come
@@ -299,6 +299,7 @@ def _expand(ctx: Context, r: Resource) -> None:
     """Apply ``r``'s expanded value (what is there plus what the coming change needs), if it differs."""
     ctx.forget()
     live = _step(ctx, r, "reading", lambda: r.read(ctx))
+    ctx.live[r.address] = live
     if live is not None:
         _step(ctx, r, "checking ownership of", lambda: r.check_ours(ctx, live))
     wanted = _step(ctx, r, "expanding", lambda: r.expand_desired(ctx))

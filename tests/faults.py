@@ -426,7 +426,9 @@ def inventory(url: str) -> dict[str, list[str]]:
             if rr["Type"] not in ("SOA", "NS"):
                 records.append(f"{rr['Name']} {rr['Type']}")
     inv["records"] = sorted(records)
-    inv["lock_parameters"] = sorted(p["Name"] for p in c("ssm").describe_parameters()["Parameters"])
+    params = sorted(p["Name"] for p in c("ssm").describe_parameters()["Parameters"])
+    inv["lock_parameters"] = [p for p in params if p.endswith("/apply-lock")]
+    inv["ownership_registry"] = [p for p in params if p.endswith("/owned")]  # /provision/<stack>/owned
     return inv
 
 

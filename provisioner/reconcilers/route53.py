@@ -266,7 +266,19 @@ class RecordSet(Resource):
                 batch.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
         if new:  # write-ahead: a crash after this leaves a registered absent record, created next run
             registry.register(ctx, [self._key(ctx, n) for n in new])
-        self._change(ctx, batch)
+        try:
+            self._change(ctx, batch)
+        except ClientError as e:
+            # A CREATE whose response was lost is retried and answered "already exists": fine when
+            # every record of the (atomic) batch is now exactly what we sent; anything else is not ours.
+            if error_code(e) != "InvalidChangeBatch" or "already exists" not in str(e) or not self._landed(ctx, desired):
+                raise
+
+    def _landed(self, ctx: Context, desired: dict) -> bool:
+        ctx.forget()
+        sets = zone_records(ctx, str(self._zone_id(ctx)))
+        return all((fqdn(n), self.rtype) in sets and not diff_fields(v, normalise(sets[(fqdn(n), self.rtype)]))
+                   for n, v in desired["records"].items())
 
     def delete(self, ctx: Context, live: dict) -> None:
         sets = zone_records(ctx, str(self._zone_id(ctx)))  # read right before (the engine just re-read)

@@ -134,10 +134,6 @@ def _oai_by_canonical(ctx: Context, stmts: list[dict]) -> dict[str, str]:
     return {o["S3CanonicalUserId"]: o["Id"] for o in items if o.get("S3CanonicalUserId")}
 
 
-def _canon(stmt: dict) -> dict:
-    return pol.canonical({"Version": "2012-10-17", "Statement": [stmt]})["Statement"][0]
-
-
 def _without_sid(stmt: dict, taken: set[str]) -> dict:
     return {k: v for k, v in stmt.items() if k != "Sid"} if stmt.get("Sid") in taken else stmt
 
@@ -182,9 +178,18 @@ class S3BucketPolicy(Resource):
         kept = []
         for s in live:
             g = grantees(s, by_cid)
-            if g and ((g & used) - granted or (deploying and g - granted)):
+            if g and ((g & used) - granted or (deploying and g - granted)) and self._principals_exist(ctx, g):
                 kept.append(_without_sid(s, taken))
         return kept
+
+    @staticmethod
+    def _principals_exist(ctx: Context, accesses: set[tuple[str, str]]) -> bool:
+        """A grant to an OAI that is gone grants nobody (and S3 refuses such a policy): never kept."""
+        oais = [a for kind, a in accesses if kind == "oai"]
+        if not oais:
+            return True
+        ids = {o["Id"] for o in _list_all(ctx, "list_cloud_front_origin_access_identities", "CloudFrontOriginAccessIdentityList")}
+        return all(a in ids for a in oais)
 
     def desired(self, ctx: Context) -> dict:
         doc = bucket_policy_document(ctx, self.spec)
@@ -198,19 +203,18 @@ class S3BucketPolicy(Resource):
         return out
 
     def expand_desired(self, ctx: Context) -> dict | None:
-        """What there is plus the grants the coming distribution change needs (never a removal)."""
+        """Before the distribution changes: our statements that are known by now plus every grant in
+        use (``desired`` keeps those), if that adds a grant the live policy lacks; else nothing."""
         if self.spec.key != "buildcache":
             return None
+        doc = self.desired(ctx).get("policy") or {}
+        known = [s for s in doc.get("Statement", []) if not has_unknown(s)]
         live = self._live_statements(ctx)
         by_cid = _oai_by_canonical(ctx, live)
         have = set().union(*(grantees(s, by_cid) for s in live)) if live else set()
-        known = [s for s in bucket_policy_document(ctx, self.spec)["Statement"] if not has_unknown(s)]
         if not any(grantees(s) - have for s in known):
-            return None  # the change needs no grant that is not there yet
-        same = {json.dumps(s, sort_keys=True) for s in live}
-        new = [s for s in known if json.dumps(_canon(s), sort_keys=True) not in same]
-        taken = {str(s.get("Sid")) for s in new if s.get("Sid")}
-        return {"policy": {"Version": "2012-10-17", "Statement": [_without_sid(s, taken) for s in live] + new}}
+            return None  # the coming change needs no grant that is not there yet
+        return {"policy": {"Version": "2012-10-17", "Statement": known}}
 
     def read(self, ctx: Context) -> dict | None:
         if ctx.live.get(self.bucket) is None and ctx.managed(self.bucket):
