@@ -77,6 +77,8 @@ def _assert_cloudformation_left_alone(live, *, oac_name=ls.OAC_NAME):
     cf = ls.client(live.server.url, "cloudfront")
     (dist,) = cf.list_distributions()["DistributionList"]["Items"]
     assert dist["Id"] == live.stack.distribution_id  # the one that serves users, adopted
+    dcb = cf.get_distribution_config(Id=dist["Id"])["DistributionConfig"]["DefaultCacheBehavior"]
+    assert dcb.get("OriginRequestPolicyId") == ls.CORS_S3_ORIGIN  # CDK's settings the schema does not say: kept
     assert inv["oacs"] == [oac_name]
     tags = ls.distribution_tags(live.stack.distribution_arn)
     assert ls.system_tags(ls.LOGICAL["distribution"]).items() <= tags.items()

@@ -27,6 +27,12 @@ def _marker(ctx: Context) -> str:
     return f"provision:{ctx.desired.stack.name}"
 
 
+def _marked(ctx: Context, text: str | None) -> bool:
+    """Our mark in a comment/description: "(provision:<stack>)" exactly (not another stack whose
+    name starts with ours)."""
+    return f"({_marker(ctx)})" in (text or "")
+
+
 def _tags_dict(items: list[dict] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in (items or []) if not t["Key"].lower().startswith("aws:")}
 

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from ... import ownership as own
 from ...aws import error_code
 from ...model import FieldChange, Resource
-from ._common import DIST_ADDR, POLICY_ADDR, _cf, _delete_with_etag, _in_use, _list_custom, _marker, _stale_etag_safe, _through_distribution
+from ._common import DIST_ADDR, POLICY_ADDR, _cf, _delete_with_etag, _in_use, _list_custom, _marked, _marker, _stale_etag_safe, _through_distribution
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -110,8 +110,9 @@ class CachePolicy(Resource):
         _stale_etag_safe(attempt)
 
     def ownership(self, ctx: Context, live: dict) -> own.Ownership:
-        # Cache policies take no tags: ours by name and the mark in the comment (written at create/adopt).
-        if live.get("name") == ctx.desired.cdn.cache.name and _marker(ctx) in (live.get("comment") or ""):
+        # Cache policies take no tags: ours by the mark in the comment (written at create/adopt); one
+        # of ours under another name (cdn.cache.name changed) is renamed in place by the update.
+        if _marked(ctx, live.get("comment")):
             return own.Ownership(own.OURS)
         return _through_distribution(ctx, "cache policy") if live["id"] == _in_use(
             ctx, "default_cache_behavior", "cache_policy_id") else own.Ownership(own.FOREIGN)

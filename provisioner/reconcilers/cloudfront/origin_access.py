@@ -18,6 +18,7 @@ from ._common import (
     _delete_with_etag,
     _in_use,
     _list_all,
+    _marked,
     _marker,
     _stale_etag_safe,
     _through_distribution,
@@ -205,7 +206,7 @@ class OriginAccessControl(Resource):
 
     def ownership(self, ctx: Context, live: dict) -> own.Ownership:
         # OACs take no tags: ours by name and the mark in the description (written at create/adopt).
-        if live.get("name") == self.name(ctx) and _marker(ctx) in (live.get("description") or ""):
+        if live.get("name") == self.name(ctx) and _marked(ctx, live.get("description")):
             return own.Ownership(own.OURS)
         return _through_distribution(ctx, "origin access control") if live["id"] == _in_use(
             ctx, "origin", "origin_access_control_id") else own.Ownership(own.FOREIGN)
