@@ -18,9 +18,9 @@ Invariant (expand, switch, contract): no apply ever cuts users off. At every mom
 after every single mutating request, the distribution the alias resolves to is granted
 ``s3:GetObject`` by the buildcache bucket policy, for the origin access it uses now and, while it
 deploys a change, for the one it used before. How:
-  - expand: a resource with ``expand_before = (X,)`` applies its ``expand_desired`` (what is there
-    now plus what the new state needs: the bucket policy keeps every grant and adds the new
-    origin access's) right before X (the distribution) is changed;
+  - expand: a resource with ``expand_before = (X,)`` applies its ``expand_desired`` right before X
+    (the distribution) is changed: the bucket policy gets the new origin access's grant while it
+    keeps every grant a live distribution uses;
   - switch: X changes (OAI <-> OAC, a new certificate attached) and is waited for until deployed;
   - contract: the resource's own desired value at its place after X in the dependency order,
     which still keeps any grant a live distribution's origin uses (``s3.S3BucketPolicy``: all of

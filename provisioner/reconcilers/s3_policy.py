@@ -11,10 +11,11 @@ grant users are being served through; it drops it at the first apply after nobod
 
 Expand, switch, contract (the engine's invariant): the buildcache policy has
 ``expand_before = (cloudfront_distribution.cdn,)``. Right before the distribution changes, the
-policy gets the grants the new state needs added to what it has (``expand_desired``: the live
-statements plus our grant statements that are known by then); then the distribution switches and
-is waited for; then, at its place after the distribution, the policy takes its own value (the
-old grant goes once no live distribution uses it).
+policy gets the grants the new state needs (``expand_desired``: our statements known by then plus
+every grant in use, only when that adds a grant); then the distribution switches and is waited
+for; then, at its place after the distribution, the policy takes its own value (the old grant goes
+once no live distribution uses it). A grant to an OAI that no longer exists is never kept (it
+grants nobody, and S3 refuses a policy naming it).
 """
 
 from __future__ import annotations
