@@ -102,7 +102,7 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
     "s3:GetBucketCORS", "s3:GetMetricsConfiguration",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
-    "ssm:GetParameter",  # the apply lock only (scoped to /provision/<stack>/*: see policy_document)
+    "ssm:GetParameter",  # the apply lock and the ownership registry (scoped to /provision/<stack>/*)
     "tag:GetResources",
 })
 
@@ -127,6 +127,7 @@ APPLY: frozenset[str] = frozenset({
     "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
     "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
+    "iam:DetachRolePolicy", "iam:DetachUserPolicy",  # adoption: the previous owner's managed policies
     "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
     "iam:TagUser", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint",
     "iam:UpdateRole", "iam:UpdateUser",
@@ -139,7 +140,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:PutBucketCORS", "s3:PutMetricsConfiguration",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
-    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py)
+    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (lock.py) and the ownership registry
 })
 
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace

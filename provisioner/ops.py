@@ -265,7 +265,7 @@ def publish_drift_metric(ctx: Context, plan: Plan) -> int:
     us-east-1 whatever the stack's region: the alarms (``[[alarms.alarm]]`` on Provision/Drift) and
     their SNS topic live there, with the CloudFront metrics, and an alarm sees only its own region.
     """
-    count = len(plan.actionable)
+    count = len(plan.actionable) + len(plan.blocked)
     try:
         ctx.client("cloudwatch", "us-east-1").put_metric_data(
             Namespace=METRIC_NAMESPACE,

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import CREATE, NOOP, Plan, jsonable
+from ..model import ADOPT, CREATE, FOREIGN, NOOP, Change, Plan, jsonable
 
-#: drift item kinds, in report order: a resource missing, then field differences by kind
-KINDS = ("MISSING", "CHANGE", "ADD", "REMOVE", "NOTE")
+#: drift item kinds, in report order: a resource missing, one not owned by the stack, then field
+#: differences by kind
+KINDS = ("MISSING", "NOT_OWNED", "CHANGE", "ADD", "REMOVE", "NOTE")
+
+
+def drifted(plan: Plan) -> list[Change]:
+    """What differs: the actionable changes plus the foreign resources not adopted (blocked)."""
+    return plan.actionable + plan.blocked
 
 
 def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Plan, list[str]]:
@@ -41,6 +47,8 @@ def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Pl
         elif hit(c.address, None):
             ignored.append(c.address)
             changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+        elif c.action == FOREIGN:  # not owned is never quieted field by field
+            changes.append(c)
         else:
             keep = tuple(f for f in c.fields if not hit(c.address, f.path))
             ignored.extend(f"{c.address}:{f.path}" for f in c.fields if f not in keep)
@@ -52,13 +60,17 @@ def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Pl
 
 
 def drift_items(plan: Plan) -> list[dict[str, Any]]:
-    """One item per difference: resource, path, kind (MISSING / CHANGE / ADD / REMOVE / NOTE), expected, actual."""
+    """One item per difference: resource, path, kind (MISSING / NOT_OWNED / CHANGE / ADD / REMOVE /
+    NOTE), expected, actual."""
     items: list[dict[str, Any]] = []
-    for c in plan.actionable:
+    for c in drifted(plan):
         if c.action == CREATE:
             items.append({"resource": c.address, "path": "", "kind": "MISSING", "expected": "exists",
                           "actual": None})
             continue
+        if c.action in (FOREIGN, ADOPT):
+            items.append({"resource": c.address, "path": "", "kind": "NOT_OWNED", "expected": "owned by this stack",
+                          "actual": c.owner_note or "not owned"})
         for f in c.fields:
             items.append({"resource": c.address, "path": f.path, "kind": f.kind, "expected": jsonable(f.new),
                           "actual": jsonable(f.old)})

@@ -2,12 +2,14 @@
 
 JSON plan shape (``format_version`` 1, stable; every field documented in README.md):
     {<header>, "mode": "apply"|"destroy", "source": str, "desired_hash": str,
-     "has_changes": bool, "summary": {"create": n, "update": n, "delete": n},
-     "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op",
+     "has_changes": bool, "summary": {"create": n, "update": n, "delete": n, "adopt": n},
+     "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op"|"adopt"|"foreign",
                   "destructive": bool, "note": str, "fingerprint": str,
+                  "owner": "absent"|"ours"|"foreign"|"shared"|"", "owner_note": str,
                   "fields": [{"path": str, "expected": any, "actual": any,
                               "kind": "ADD"|"REMOVE"|"CHANGE"|"NOTE"}]}],
-     "unmanaged": [section, ...]}
+     "unmanaged": [section, ...], "adopt": [glob, ...], "blocked": [address, ...]}
+    action "adopt": a foreign resource adopted on purpose; "foreign": one not adopted (blocks).
 header: {"format_version": 1, "tool": "provision", "tool_version": str, "stack": str|null,
          "account": str|null, "region": str|null, "generated_at": str|null, "commit": str|null}
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError, PreconditionError, ProvisionError, StepError
 from ..model import Plan, jsonable
-from .drift import drift_items
+from .drift import drift_items, drifted
 from .meta import FORMAT_VERSION, ReportMeta, header, with_header
 
 
@@ -39,7 +41,7 @@ def drift_json(plan: Plan, ignored: list[str] | None = None, meta: ReportMeta | 
         "desired_hash": plan.desired_hash,
         "drifted": bool(items),
         "resources_checked": len(plan.changes),
-        "resources_drifted": len(plan.actionable),
+        "resources_drifted": len(drifted(plan)),
         "drift": items,
         "ignored": list(ignored or []),
         "unmanaged": list(plan.unmanaged),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ...aws import error_code
 from ...model import FieldChange, Resource, diff_fields
@@ -97,7 +98,8 @@ class SnsTopic(Resource):
             if error_code(e) in ("NotFound", "NotFoundException"):
                 return None
             raise
-        all_tags = _tags(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+        tag_list = sns.list_tags_for_resource(ResourceArn=arn).get("Tags")
+        all_tags = _tags(tag_list)
         recorded = set(all_tags.pop(SUBS_TAG, "").split())
         wanted = {e.lower() for e in self.emails}
         subs: dict[str, str] = {}  # managed address -> subscription arn ("PendingConfirmation" while pending)
@@ -117,6 +119,7 @@ class SnsTopic(Resource):
             "arn": arn,
             "policy": live_policy,
             "tags": all_tags,
+            "system_tags": own.system_tags(tag_list),
             "email_subscriptions": sorted(subs),
             "subscription_arns": subs,
             "pending_confirmation": sorted(a for a, s in subs.items() if not s.startswith("arn:")),

@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ... import retry
 from ...aws import error_code
@@ -22,7 +23,49 @@ TRUST_SID = "GitHubActionsOIDC"
 
 
 def _tags(tagset: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not own.is_system_tag(t["Key"])}
+
+
+def _not_ours(stack: str, tagset: list[dict] | None) -> bool:
+    return _tags(tagset).get(own.STACK_TAG) != stack
+
+
+def extra_policies(iam: Any, kind: str, name: str, ours: str) -> dict[str, list[str]]:
+    """A role's/user's inline policies other than ``ours`` and its attached managed policies: read
+    only on one that is not ours, i.e. what its previous owner put there (an adoption removes them,
+    after our own policy is in place)."""
+    if kind == "role":
+        inline_pages = iam.get_paginator("list_role_policies").paginate(RoleName=name)
+        attached_pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+    else:
+        inline_pages = iam.get_paginator("list_user_policies").paginate(UserName=name)
+        attached_pages = iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
+    inline = [n for page in inline_pages for n in page.get("PolicyNames", []) if n != ours]
+    attached = [p["PolicyArn"] for page in attached_pages for p in page.get("AttachedPolicies", [])]
+    return {"inline": sorted(inline), "attached": sorted(attached)}
+
+
+def extra_policy_changes(live: dict) -> list[FieldChange]:
+    """What adopting removes: the previous owner's extra policies, one REMOVE per policy."""
+    extra = live.get("extra_policies") or {}
+    out = [FieldChange(f"extra_policies.inline.{n}", n, None, "REMOVE") for n in extra.get("inline", [])]
+    out += [FieldChange(f"extra_policies.attached.{a}", a, None, "REMOVE") for a in extra.get("attached", [])]
+    return out
+
+
+def remove_extra_policies(iam: Any, kind: str, name: str, live: dict) -> None:
+    """Delete/detach the previous owner's extra policies (call only once our own policy is in place)."""
+    extra = live.get("extra_policies") or {}
+    for pname in extra.get("inline", []):
+        if kind == "role":
+            _missing(lambda: iam.delete_role_policy(RoleName=name, PolicyName=pname))  # noqa: B023
+        else:
+            _missing(lambda: iam.delete_user_policy(UserName=name, PolicyName=pname))  # noqa: B023
+    for arn in extra.get("attached", []):
+        if kind == "role":
+            _missing(lambda: iam.detach_role_policy(RoleName=name, PolicyArn=arn))  # noqa: B023
+        else:
+            _missing(lambda: iam.detach_user_policy(UserName=name, PolicyArn=arn))  # noqa: B023
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict]:

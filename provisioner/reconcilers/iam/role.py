@@ -7,12 +7,31 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
-from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _is_arn, _missing, _read_new, _tag_list, _tags, bucket_policy
+from ._common import (
+    BUCKET,
+    PROVIDER,
+    ROLE,
+    TRUST_SID,
+    _diff_with_policies,
+    _doc,
+    _dumps,
+    _is_arn,
+    _missing,
+    _not_ours,
+    _read_new,
+    _tag_list,
+    _tags,
+    bucket_policy,
+    extra_policies,
+    extra_policy_changes,
+    remove_extra_policies,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -79,7 +98,7 @@ class GithubRole(Resource):
         # Right after CreateRole, GetRole can answer the role's unique id (AROA...) as its Arn
         # (Terraform's role.go waitRoleARNIsNotUniqueID): keep the ARN CreateRole answered.
         arn = role["Arn"] if _is_arn(role.get("Arn")) or not self._created_arn else self._created_arn
-        return {
+        live = {
             "arn": arn,
             "path": role.get("Path", "/"),
             "description": role.get("Description", ""),
@@ -87,10 +106,14 @@ class GithubRole(Resource):
             "trust_policy": _doc(role.get("AssumeRolePolicyDocument")),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(role.get("Tags")),
+            "system_tags": own.system_tags(role.get("Tags")),
         }
+        if _not_ours(ctx.desired.stack.name, role.get("Tags")):  # what its previous owner attached
+            live["extra_policies"] = extra_policies(iam, "role", self.spec.name, self.spec.policy_name)
+        return live
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
-        return _diff_with_policies(desired, live, ("trust_policy", "policy"))
+        return _diff_with_policies(desired, live, ("trust_policy", "policy")) + extra_policy_changes(live)
 
     def outputs(self, ctx: Context, live: dict) -> dict:
         return {"arn": live["arn"], "name": self.spec.name}
@@ -137,12 +160,14 @@ class GithubRole(Resource):
             retry.call("iam_propagation", lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=body))
         if "policy" in top:
             self._put_policy(ctx, desired)
+        if "extra_policies" in top:  # adopting: the previous owner's policies go once ours is in place
+            remove_extra_policies(iam, "role", name, live)
         if top & {"max_session_duration", "description"}:
             # Always both: the UpdateRole API reference says an omitted MaxSessionDuration is reset
             # to one hour (and the sandbox also clears an omitted Description). One call.
             iam.update_role(RoleName=name, MaxSessionDuration=desired["max_session_duration"],
                             Description=desired["description"])
-        if "tags" in top:
+        if "tags" in top:  # last: our tag is the mark that it is ours (an adoption commits here)
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:

@@ -7,12 +7,28 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
-from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _read_new, _tag_list, _tags, bucket_policy
+from ._common import (
+    BUCKET,
+    USER,
+    _diff_with_policies,
+    _doc,
+    _dumps,
+    _missing,
+    _not_ours,
+    _read_new,
+    _tag_list,
+    _tags,
+    bucket_policy,
+    extra_policies,
+    extra_policy_changes,
+    remove_extra_policies,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -45,15 +61,19 @@ class AdminUser(Resource):
         user = got["User"]
         inline = _read_new(lambda: iam.get_user_policy(UserName=self.spec.name, PolicyName=self.spec.policy_name),
                            new=self._policy_written)
-        return {
+        live = {
             "arn": user["Arn"],
             "path": user.get("Path", "/"),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(user.get("Tags")),
+            "system_tags": own.system_tags(user.get("Tags")),
         }
+        if _not_ours(ctx.desired.stack.name, user.get("Tags")):  # what its previous owner attached
+            live["extra_policies"] = extra_policies(iam, "user", self.spec.name, self.spec.policy_name)
+        return live
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
-        return _diff_with_policies(desired, live, ("policy",))
+        return _diff_with_policies(desired, live, ("policy",)) + extra_policy_changes(live)
 
     def outputs(self, ctx: Context, live: dict) -> dict:
         return {"arn": live["arn"], "name": self.spec.name}
@@ -85,7 +105,9 @@ class AdminUser(Resource):
             iam.update_user(UserName=self.spec.name, NewPath=desired["path"])
         if "policy" in top:
             self._put_policy(ctx, desired)
-        if "tags" in top:
+        if "extra_policies" in top:  # adopting: the previous owner's policies go once ours is in place
+            remove_extra_policies(iam, "user", self.spec.name, live)
+        if "tags" in top:  # last: our tag is the mark that it is ours
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
