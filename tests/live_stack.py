@@ -11,10 +11,11 @@ tags through moto's backends where its API (rightly) refuses ``aws:`` keys:
 - its bucket policy: CDK's two statements for the OAC (``s3:GetObject`` on ``/*`` and
   ``s3:ListBucket`` on the bucket, CloudFront service principal, ``AWS:SourceArn`` the distribution);
 - the OAC (CDK's generated name, SigV4 always, s3), the cache policy ``spack-buildcache-policy-4b670``
-  (7 days default, query strings all, header ``Accept``, gzip + brotli);
+  (7 days default, query strings all, header ``Accept``, gzip + brotli), the response-headers policy
+  ``spack-buildcache-cors-4b670`` (CORS for browser clients: any origin, GET/HEAD/OPTIONS, 1 hour);
 - the certificate for the alias (DNS validated, issued, system tags) and its validation CNAME;
 - the distribution: alias, certificate, OAC origin on the bucket's regional domain, the cache
-  policy, the managed origin-request policy CORS-S3Origin, 403 -> 404 ``/404.html`` (10 s),
+  policy, the managed origin-request policy CORS-S3Origin, the response-headers policy, 403 -> 404 ``/404.html`` (10 s),
   PriceClass_100, GET/HEAD/OPTIONS cached, system tags;
 - A and AAAA alias records to it;
 - the GitHub OIDC provider (CDK makes it with a custom resource: no tags at all);
@@ -22,8 +23,7 @@ tags through moto's backends where its API (rightly) refuses ``aws:`` keys:
   and CDK's ``DefaultPolicy`` inline policy (``grant_read_write`` plus the two ``add_to_policy``
   statements). IAM takes no ``aws:`` tags, so the role carries none.
 
-Not reproducible here (yet): the CORS response-headers policy (the sandbox has no response-headers
-policy API until issue 15), CloudFormation's own stack record (moto's CloudFormation cannot look a
+Not reproducible here: CloudFormation's own stack record (moto's CloudFormation cannot look a
 resource up by physical id). Logical ids below follow CDK's ``<path><8-hex hash>`` form; the hashes
 are illustrative.
 
@@ -42,10 +42,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: the desired state that approximates the live stack (switch to examples/slurm-factory-live.toml
-#: once it exists: it says what this schema cannot yet)
-LIVE_TOML = ROOT / "tests" / "data" / "slurm-factory-live.toml"
+#: the desired state that keeps the live stack's settings (issue 15), and the seed's
+LIVE_TOML = ROOT / "examples" / "slurm-factory-live.toml"
 SEED_TOML = ROOT / "desired_state.toml"
+
+
+def stack_name(toml: Path) -> str:
+    """The ``stack.name`` of a desired-state file: what ``provision:stack`` says once it is ours."""
+    import tomllib
+
+    return str(tomllib.loads(toml.read_text())["stack"]["name"])
+
 
 ACCOUNT = "123456789012"
 CFN_STACK = "SlurmFactoryInfraStack"
@@ -54,6 +61,7 @@ BUCKET = "slurm-factory-spack-buildcache-4b670"
 DOMAIN = "slurm-factory-spack-binary-cache.vantagecompute.ai"
 ROLE = "slurm-factory-github-actions"
 CACHE_POLICY = "spack-buildcache-policy-4b670"
+RESPONSE_HEADERS_POLICY = "spack-buildcache-cors-4b670"
 OAC_NAME = "SlurmFactoryInfraStackOAC6AF4E2C1"
 DEFAULT_POLICY = "GitHubActionsRoleDefaultPolicyDFB7F1B3"
 HOST = "token.actions.githubusercontent.com"
@@ -132,6 +140,7 @@ class LiveStack:
     certificate_arn: str
     oac_id: str
     cache_policy_id: str
+    response_headers_policy_id: str
     provider_arn: str
     objects: dict[str, bytes] = field(default_factory=dict)
 
@@ -214,6 +223,16 @@ def deploy(url: str, zone_id: str) -> LiveStack:
             "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Accept"]}},
             "CookiesConfig": {"CookieBehavior": "none"},
             "QueryStringsConfig": {"QueryStringBehavior": "all"}}})["CachePolicy"]["Id"]
+    exposed = ["ETag", "x-amz-id-2", "x-amz-request-id", "x-amz-version-id"]
+    headers_id = cf.create_response_headers_policy(ResponseHeadersPolicyConfig={
+        "Name": RESPONSE_HEADERS_POLICY, "Comment": "CORS policy for public Spack buildcache browser clients",
+        "CorsConfig": {
+            "AccessControlAllowCredentials": False, "OriginOverride": True, "AccessControlMaxAgeSec": 3600,
+            "AccessControlAllowHeaders": {"Quantity": 1, "Items": ["*"]},
+            "AccessControlAllowMethods": {"Quantity": 3, "Items": ["GET", "HEAD", "OPTIONS"]},
+            "AccessControlAllowOrigins": {"Quantity": 1, "Items": ["*"]},
+            "AccessControlExposeHeaders": {"Quantity": len(exposed), "Items": exposed}}})[
+        "ResponseHeadersPolicy"]["Id"]
 
     # -- the certificate (CloudFormation validates it through the zone) and its validation record
     cert_arn = acm.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS")["CertificateArn"]
@@ -235,6 +254,7 @@ def deploy(url: str, zone_id: str) -> LiveStack:
         "DefaultCacheBehavior": {
             "TargetOriginId": origin_id, "ViewerProtocolPolicy": "redirect-to-https", "Compress": True,
             "CachePolicyId": policy_id, "OriginRequestPolicyId": CORS_S3_ORIGIN,
+            "ResponseHeadersPolicyId": headers_id,
             "AllowedMethods": {"Quantity": 3, "Items": ["GET", "HEAD", "OPTIONS"],
                                "CachedMethods": {"Quantity": 3, "Items": ["GET", "HEAD", "OPTIONS"]}}},
         "CustomErrorResponses": {"Quantity": 1, "Items": [
@@ -259,7 +279,7 @@ def deploy(url: str, zone_id: str) -> LiveStack:
     iam.put_role_policy(RoleName=ROLE, PolicyName=DEFAULT_POLICY, PolicyDocument=json.dumps(cdk_default_policy()))
     return LiveStack(zone_id=zone_id, distribution_id=dist["Id"], distribution_arn=dist["ARN"],
                      distribution_domain=dist["DomainName"], certificate_arn=cert_arn, oac_id=oac_id,
-                     cache_policy_id=policy_id, provider_arn=provider_arn, objects=objects)
+                     cache_policy_id=policy_id, response_headers_policy_id=headers_id, provider_arn=provider_arn, objects=objects)
 
 
 # -- the grant invariant ---------------------------------------------------------------------------
