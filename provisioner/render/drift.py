@@ -12,8 +12,9 @@ KINDS = ("MISSING", "NOT_OWNED", "CHANGE", "ADD", "REMOVE", "NOTE")
 
 
 def drifted(plan: Plan) -> list[Change]:
-    """What differs: the actionable changes plus the foreign resources not adopted (blocked)."""
-    return plan.actionable + plan.blocked
+    """What differs, in plan order: the actionable changes and the foreign resources not adopted (blocked)."""
+    differ = {id(c) for c in plan.actionable + plan.blocked}
+    return [c for c in plan.changes if id(c) in differ]
 
 
 def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Plan, list[str]]:
