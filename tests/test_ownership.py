@@ -1,7 +1,7 @@
 """Never touch what is not ours: a same-named foreign resource blocks plan and apply, and outlives destroy.
 
 For each resource kind the stack names by a natural key (role, user, both buckets, topic, alarm,
-cache policy, OAC, the alias records, an extra record), someone else's thing under that key: plan
+cache policy, OAC, the alias records, an extra record, the dashboard, the audit trail), someone else's thing under that key: plan
 exits 1 naming it (``!``), apply refuses with zero mutating calls, the thing is unchanged (no tag
 of ours, not a field touched), and ``destroy --force`` leaves it. Plus the ownership model's own
 rules (globs, the registry's format) and a saved plan with a foreign resource.
@@ -147,6 +147,35 @@ def _extra(env, f):
     return _record(env, "status.vantagecompute.ai", "TXT", '"theirs"')
 
 
+def _dashboard(env, _f):
+    cw = env.client("cloudwatch")
+    body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2,
+                                    "properties": {"markdown": "the other team's"}}]})
+    cw.put_dashboard(DashboardName="slurm-factory", DashboardBody=body)
+    return lambda: cw.get_dashboard(DashboardName="slurm-factory")["DashboardBody"]
+
+
+def _trail(env, _f):
+    s3, ct = env.client("s3"), env.client("cloudtrail")
+    bucket, name = "their-trail-logs", "slurm-factory-buildcache-publish"
+    arn = f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{name}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringEquals": {"aws:SourceArn": arn}}},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/123456789012/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": arn}}}]}))
+    ct.create_trail(Name=name, S3BucketName=bucket, TagsList=THEIRS_PLAIN)
+
+    def snap():
+        (t,) = ct.describe_trails(trailNameList=[name])["trailList"]
+        return {"bucket": t["S3BucketName"], "prefix": t.get("S3KeyPrefix"),
+                "tags": _tags(ct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0].get("TagsList"))}
+
+    return snap
+
+
 CASES = {
     "iam_role.github_actions": _role,
     "iam_user.admin": _user,
@@ -158,6 +187,8 @@ CASES = {
     "cloudfront_oac.buildcache": _oac,
     "route53_record.alias_a": _alias,
     "route53_record.extra.status.vantagecompute.ai.TXT": _extra,
+    "cloudwatch_dashboard.main": _dashboard,  # main's issue 15 kinds: no tags (a marker in the body)
+    "cloudtrail_trail.audit": _trail,  # ... and tagged
 }
 
 
