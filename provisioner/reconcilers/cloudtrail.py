@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import ownership as own
 from ..aws import error_code
 from ..config import DesiredState
 from ..context import Context
@@ -52,7 +53,7 @@ def trail_arn(ctx: Context) -> str | Unknown:
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (items or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (items or []) if not own.is_system_tag(t["Key"])}
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -124,6 +125,7 @@ class Trail(Resource):
             "logging": bool(status.get("IsLogging")),
             "event_selectors": sorted(advanced, key=lambda s: s["name"]) + basic,
             "tags": _tags(tags[0].get("TagsList")),
+            "system_tags": own.system_tags(tags[0].get("TagsList")),  # names CloudFormation's stack when foreign
         }
 
     def outputs(self, ctx: Context, live: dict) -> dict:
