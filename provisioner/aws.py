@@ -13,6 +13,7 @@ mutating calls.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ GLOBAL_REGION = "us-east-1"
 GLOBAL_SERVICES = frozenset({"cloudfront", "iam", "route53", "sts"})
 
 
+_LOCK_PARAM = re.compile(rb'"Name": "/provision/[^"]*/apply-lock"')
+
+
 def is_mutating(operation: str) -> bool:
     return not (operation.startswith(READ_PREFIXES) or operation in READ_OPERATIONS)
 
@@ -40,10 +44,14 @@ class Call:
 
     @property
     def lock(self) -> bool:
-        """A call on the apply lock (``provisioner/lock.py``) or the apply record (``provisioner/applied.py``),
-        the SSM parameters under ``/provision/``: bookkeeping, not a change to the stack."""
+        """A call on the apply lock (``provisioner/lock.py``): bookkeeping, not a change to the stack.
+        (The apply record ``/provision/<stack>/last-apply`` and the ownership registry
+        ``/provision/<stack>/owned`` are SSM writes of the stack: counted.)"""
+        if self.service != "ssm":
+            return False
         body = self.params.get("body") or b""  # params: the serialised request (JSON protocol for SSM)
-        return self.service == "ssm" and b'"Name": "/provision/' in (body if isinstance(body, bytes) else body.encode())
+        raw = body if isinstance(body, bytes) else str(body).encode()
+        return _LOCK_PARAM.search(raw) is not None
 
     @property
     def mutating(self) -> bool:

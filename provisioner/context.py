@@ -13,6 +13,7 @@ from typing import IO, Any, Callable
 
 import structlog
 
+from . import ownership as own
 from .config import DesiredState
 from .errors import ProvisionError
 from .model import Resource, Unknown
@@ -32,6 +33,8 @@ class Context:
         self.live: dict[str, dict[str, Any] | None] = {}
         self.outs: dict[str, dict] = {}
         self.deferred: dict[str, str] = {}  # address -> what was not waited for (--no-wait)
+        #: globs of the foreign resources adopted on purpose: [adopt] resources plus --adopt
+        self.adopt: tuple[str, ...] = tuple(desired.adopt)
         self._cache: dict[Any, Any] = {}
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Any, threading.Lock] = {}
@@ -43,6 +46,12 @@ class Context:
     @property
     def tags(self) -> dict[str, str]:
         return self.desired.tags
+
+    # -- ownership ---------------------------------------------------------------------------
+    def adopts(self, address: str, ownership: own.Ownership | None = None) -> bool:
+        """True when the desired state (or --adopt) adopts ``address``, or the parent it follows."""
+        parent = ownership.parent if ownership is not None else ""
+        return own.adopts(self.adopt, address) or bool(parent and own.adopts(self.adopt, parent))
 
     # -- other resources ---------------------------------------------------------------------
     def managed(self, address: str) -> bool:

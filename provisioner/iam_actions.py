@@ -113,7 +113,7 @@ READ_ONLY: frozenset[str] = frozenset({
     "s3:GetBucketWebsite", "s3:GetReplicationConfiguration", "s3:GetBucketNotification",
     "s3:GetBucketObjectLockConfiguration", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
     "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
-    # the apply lock and the apply record (scoped to /provision/<stack>/*: see policy_document)
+    # the apply lock, the apply record and the ownership registry (scoped to /provision/<stack>/*)
     "ssm:GetParameter", "ssm:GetParameterHistory",
     "tag:GetResources",
 })
@@ -139,7 +139,7 @@ APPLY: frozenset[str] = frozenset({
     "iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole",
     "iam:CreateUser", "iam:DeleteOpenIDConnectProvider", "iam:DeleteRole", "iam:DeleteRolePolicy",
     "iam:DeleteUser", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy",
-    # removing what nobody declared (issue 18)
+    # removing what nobody declared (issue 18), and adoption: the previous owner's managed policies (issue 16)
     "iam:DetachRolePolicy", "iam:DetachUserPolicy", "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteUserPermissionsBoundary",
     "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole",
@@ -156,7 +156,7 @@ APPLY: frozenset[str] = frozenset({
     "s3:PutBucketObjectLockConfiguration", "s3:PutAccelerateConfiguration", "s3:PutBucketRequestPayment",
     "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "sns:Unsubscribe",
     "sns:UntagResource",
-    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (provisioner/lock.py), the apply record
+    "ssm:DeleteParameter", "ssm:PutParameter",  # the apply lock (lock.py), the apply record, the ownership registry
 })
 
 #: drift --publish-metric: the one write a read-only role may make, limited to our namespace

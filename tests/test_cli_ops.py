@@ -233,7 +233,7 @@ def test_destroy_asks_refuses_and_retains(aws_env, cli, monkeypatch):
     assert r.mutating == []
     assert "cloudfront_distribution.cdn  will be DELETED  # DESTRUCTIVE" in r.output
     assert "= s3_bucket.buildcache  (retained (retention policy))" in r.output
-    assert "= iam_user.admin  (retained (not tagged as ours))" in r.output
+    assert "= iam_user.admin  (retained (exists, not owned by stack slurm-factory))" in r.output
     assert "= route53_zone.main  (data source: never deleted)" in r.output
 
     monkeypatch.setattr("provisioner.cli._common._interactive", lambda: True)

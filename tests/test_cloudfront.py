@@ -379,7 +379,8 @@ def test_caller_reference_taken_by_an_untagged_distribution_is_adopted(aws_env, 
 
 
 def test_foreign_distribution_with_our_alias_but_no_tag_is_not_ours(aws_env, cdn_stack, cli):
-    """Another distribution naming the alias but not tagged ours is left alone (a new one is made)."""
+    """Another distribution carrying the alias, not tagged ours: CloudFront allows one per alias, so it is
+    the one there; it blocks plan and apply (nothing is written) and is never touched nor twinned."""
     cf = aws_env.client("cloudfront")
     cf.create_distribution(DistributionConfig={
         "CallerReference": "someone-else", "Comment": "theirs", "Enabled": True,
@@ -389,13 +390,16 @@ def test_foreign_distribution_with_our_alias_but_no_tag_is_not_ours(aws_env, cdn
         "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
                                  "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, "MinTTL": 0},
     })
+    p = cli("plan")
+    assert p.code == 1 and "! cloudfront_distribution.cdn  exists, not owned by stack slurm-factory" in p.output
     r = cli("apply", "--auto-approve")
-    assert r.code == 0, r.output
+    assert r.code == 1 and "cloudfront_distribution.cdn" in r.output and r.mutating == []
     items = cf.list_distributions()["DistributionList"]["Items"]
-    assert len(items) == 2
-    theirs = [i for i in items if i["Comment"] == "theirs"][0]
+    assert len(items) == 1
+    theirs = items[0]
     assert cf.get_distribution_config(Id=theirs["Id"])["DistributionConfig"]["DefaultCacheBehavior"][
         "ViewerProtocolPolicy"] == "allow-all"
+    assert cf.list_tags_for_resource(Resource=theirs["ARN"])["Tags"].get("Items", []) == []
 
 
 # --------------------------------------------------------------------------- OAC

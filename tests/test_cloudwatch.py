@@ -322,7 +322,7 @@ def test_destroy_deletes_only_what_carries_our_tag(applied, stack, cli):
     assert res.code == 0, res.output
     assert mutating(res) == ["cloudfront:DeleteMonitoringSubscription", "cloudwatch:DeleteAlarms", "sns:DeleteTopic"]
     assert describe(stack, HIGH) is None and describe(stack, LOW) is not None
-    assert f"cloudwatch_alarm.{LOW}  (retained (not tagged as ours))" in res.output
+    assert f"cloudwatch_alarm.{LOW}  (retained (exists, not owned by stack slurm-factory))" in res.output
 
 
 # ---------------------------------------------------------------------------------------------

@@ -433,25 +433,31 @@ def test_url_encoded_documents_as_iam_returns_them_read_as_dicts():
 # --------------------------------------------------------------------------------------------
 
 
-def test_existing_provider_is_adopted_corrected_in_place_and_not_claimed(aws_env, cli, desired_file):
+def test_shared_provider_is_only_extended_never_claimed_nor_deleted(aws_env, cli, desired_file):
+    """Another team's provider (untagged by us, their client id, one thumbprint in upper case): apply
+    adds what we need and removes nothing of theirs; destroy keeps it."""
     iam = aws_env.client("iam")
     iam.create_open_id_connect_provider(
-        Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com", "legacy-client"],
-        ThumbprintList=[t.upper() for t in reversed(THUMBS)], Tags=[{"Key": "Owner", "Value": "platform-team"}])
+        Url=f"https://{HOST}", ClientIDList=["other-team-client"], ThumbprintList=[THUMBS[0].upper()],
+        Tags=[{"Key": "Owner", "Value": "platform-team"}])
 
     p = cli("plan", "--json")
+    assert p.code == 2  # shared is not foreign: it does not block
     change = next(c for c in json.loads(p.output)["changes"] if c["address"] == "iam_oidc_provider.github")
-    # Thumbprints in upper case and another order are the same set, our client id is there, and our
-    # tags are not claimed on a provider someone else created: nothing to change. The other team's
-    # client id is reported (UNEXPECTED on a shared provider) and never removed (issue 18).
-    assert change["action"] == "no-op"
-    assert [(f["path"], f["kind"], bool(f.get("report_only"))) for f in change["fields"]] == [
-        ("client_ids[legacy-client]", "UNEXPECTED", True)]
+    assert change["action"] == "update" and change["owner"] == "shared"
+    fields = {f["path"]: f["expected"] for f in change["fields"] if f["kind"] != "UNEXPECTED"}
+    assert fields == {"client_ids": ["sts.amazonaws.com"], "thumbprints": sorted(THUMBS)}
+    # the other team's client id: reported (UNEXPECTED on a shared provider), never removed (issue 18)
+    assert [(f["path"], bool(f.get("report_only"))) for f in change["fields"] if f["kind"] == "UNEXPECTED"] == [
+        ("client_ids[other-team-client]", True)]
+    assert "will be extended in place (shared" in cli("plan").output
 
     a = apply(cli)
-    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == []
+    assert [c for c in iam_mutating(a) if "OpenIDConnect" in c] == [
+        "iam:AddClientIDToOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint"]
     prov = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
-    assert sorted(prov["ClientIDList"]) == ["legacy-client", "sts.amazonaws.com"]
+    assert sorted(prov["ClientIDList"]) == ["other-team-client", "sts.amazonaws.com"]
+    assert sorted(t.lower() for t in prov["ThumbprintList"]) == sorted(THUMBS)
     assert {t["Key"]: t["Value"] for t in prov["Tags"]} == {"Owner": "platform-team"}  # not claimed as ours
     assert cli("plan").code == 0
     d = cli("drift")
@@ -459,8 +465,10 @@ def test_existing_provider_is_adopted_corrected_in_place_and_not_claimed(aws_env
 
     plan = _destroy(desired_file, execute=True)
     notes = {c.address: (c.action, c.note) for c in plan.changes}
-    assert notes["iam_oidc_provider.github"][0] == "no-op"
+    assert notes["iam_oidc_provider.github"] == ("no-op", "retained (shared: never deleted)")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": PROVIDER_ARN}]
+    prov = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=PROVIDER_ARN)
+    assert sorted(prov["ClientIDList"]) == ["other-team-client", "sts.amazonaws.com"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -171,9 +171,13 @@ def test_provider_diff_and_adopted_provider_tags(ctx):
     want = prov.desired(ctx)
     live = {"arn": PROVIDER_ARN, "url": HOST, "client_ids": ["sts.amazonaws.com"],
             "thumbprints": sorted(want["thumbprints"]),
-            "tags": dict(ctx.tags), "adopted": False}
+            "tags": dict(ctx.tags), "shared": False}
     assert prov.diff(want, live) == []
-    # An adopted (shared, not ours) provider: our tags are not compared, so never written.
-    assert prov.diff(want, dict(live, tags={"Owner": "platform"}, adopted=True)) == []
+    # A shared provider (not ours): our tags are not compared, so never written; only extended.
+    assert prov.diff(want, dict(live, tags={"Owner": "platform"}, shared=True)) == []
+    theirs = dict(live, tags={"Owner": "platform"}, shared=True, client_ids=["other-team", "sts.amazonaws.com"])
+    assert prov.diff(want, theirs) == []  # another team's client id is not ours to remove
+    missing = dict(theirs, client_ids=["other-team"])
+    assert [(c.path, c.new) for c in prov.diff(want, missing)] == [("client_ids", ["other-team", "sts.amazonaws.com"])]
     assert sorted(c.path for c in prov.diff(want, dict(live, tags={"Owner": "platform"}))) == [
         "tags.ManagedBy", "tags.Project", "tags.provision:stack"]

@@ -54,7 +54,7 @@ def err(exc_info) -> tuple[str, int]:
     return e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def dist_config(ref="ref-1", enabled=True, origins=None, comment="site"):
+def dist_config(ref="ref-1", enabled=True, origins=None, comment="site", alias="cache.example.com"):
     origins = origins or [
         {
             "Id": "s3",
@@ -66,7 +66,7 @@ def dist_config(ref="ref-1", enabled=True, origins=None, comment="site"):
         "CallerReference": ref,
         "Comment": comment,
         "Enabled": enabled,
-        "Aliases": {"Quantity": 1, "Items": ["cache.example.com"]},
+        "Aliases": {"Quantity": 1, "Items": [alias]} if alias else {"Quantity": 0},
         "PriceClass": "PriceClass_100",
         "Origins": {"Quantity": len(origins), "Items": origins},
         "DefaultCacheBehavior": {
@@ -178,7 +178,8 @@ def test_list_distributions_summaries_and_paging(cf):
     # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionSummary.html
     empty = cf.list_distributions()["DistributionList"]
     assert empty["Quantity"] == 0 and empty["IsTruncated"] is False and "Items" not in empty
-    ids = [create_dist(cf, ref=f"r{i}", comment=f"c{i}")["Distribution"]["Id"] for i in range(3)]
+    ids = [create_dist(cf, ref=f"r{i}", comment=f"c{i}", alias="cache.example.com" if i == 0 else f"c{i}.example.com")[
+        "Distribution"]["Id"] for i in range(3)]
     page1 = cf.list_distributions(MaxItems="2")["DistributionList"]
     assert page1["IsTruncated"] is True and page1["Quantity"] == 2 and page1["MaxItems"] == 2
     assert page1["NextMarker"] == page1["Items"][-1]["Id"]
@@ -195,6 +196,30 @@ def test_list_distributions_summaries_and_paging(cf):
     assert {"Id", "ARN", "DomainName", "LastModifiedTime", "Restrictions", "HttpVersion"} <= set(s)
     pages = list(cf.get_paginator("list_distributions").paginate(PaginationConfig={"PageSize": 1}))
     assert len(pages) == 3
+
+
+def test_an_alias_belongs_to_one_distribution(cf):
+    # AWS: CreateDistribution(WithTags) with an alias another distribution has is CNAMEAlreadyExists
+    # (409), "The CNAME specified is already defined for CloudFront."; so is UpdateDistribution adding one
+    # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateDistribution.html#API_CreateDistribution_Errors
+    # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html#API_UpdateDistribution_Errors
+    first = create_dist(cf)["Distribution"]
+    with pytest.raises(ClientError) as e:
+        create_dist(cf, ref="ref-2")
+    assert err(e) == ("CNAMEAlreadyExists", 409)
+    with pytest.raises(ClientError) as e:
+        cf.create_distribution(DistributionConfig=dist_config(ref="ref-3", alias="CACHE.example.com"))
+    assert err(e) == ("CNAMEAlreadyExists", 409)
+    assert cf.list_distributions()["DistributionList"]["Quantity"] == 1
+    other = create_dist(cf, ref="ref-4", alias="other.example.com")["Distribution"]
+    got = cf.get_distribution_config(Id=other["Id"])
+    cfg = dict(got["DistributionConfig"], Aliases={"Quantity": 1, "Items": ["cache.example.com"]})
+    with pytest.raises(ClientError) as e:
+        cf.update_distribution(Id=other["Id"], IfMatch=got["ETag"], DistributionConfig=cfg)
+    assert err(e) == ("CNAMEAlreadyExists", 409)
+    # a distribution keeps its own alias through an update
+    got = cf.get_distribution_config(Id=first["Id"])
+    cf.update_distribution(Id=first["Id"], IfMatch=got["ETag"], DistributionConfig=dict(got["DistributionConfig"], Comment="x"))
 
 
 def test_etag_changes_and_if_match_checked(cf):
@@ -491,6 +516,29 @@ def test_list_hosted_zones_by_name_paging(server):
     nxt = r53.list_hosted_zones_by_name(DNSName=page["NextDNSName"], HostedZoneId=page["NextHostedZoneId"], MaxItems="2")
     assert [z["Name"] for z in nxt["HostedZones"]] == ["example.org."]
     assert nxt["IsTruncated"] is False
+
+
+def test_create_of_an_existing_record_is_invalid_change_batch(server):
+    # AWS: CREATE of a record set that exists fails the whole (atomic) batch with InvalidChangeBatch
+    # "Tried to create resource record set [name='x.', type='A'] but it already exists"; a DELETE then a
+    # CREATE of it in one batch is a replace https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
+    r53 = client(server, "route53")
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference="z")["HostedZone"]["Id"]
+    rec = {"Name": "www.example.com", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": rec}]})
+    other = dict(rec, ResourceRecords=[{"Value": "192.0.2.9"}])
+    txt = {"Name": "t.example.com", "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": '"x"'}]}
+    with pytest.raises(ClientError) as e:
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": txt}, {"Action": "CREATE", "ResourceRecordSet": other}]})
+    assert err(e)[0] == "InvalidChangeBatch" and "already exists" in e.value.response["Error"]["Message"]
+    sets = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    assert [s["ResourceRecords"] for s in sets if s["Type"] == "A"] == [[{"Value": "192.0.2.1"}]]
+    assert not [s for s in sets if s["Type"] == "TXT"]  # atomic: nothing of the batch was made
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "DELETE", "ResourceRecordSet": rec}, {"Action": "CREATE", "ResourceRecordSet": other}]})
+    sets = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    assert [s["ResourceRecords"] for s in sets if s["Type"] == "A"] == [[{"Value": "192.0.2.9"}]]
 
 
 # ------------------------------------------------------------------ IAM

@@ -109,3 +109,73 @@ def test_sigkill_after_every_mutating_call_then_rerun_converges(faulty_server, t
     assert not failures, "\n".join(failures)
     assert not deletes_on_cache, deletes_on_cache
     assert len(report) == n
+
+
+@pytest.mark.long
+def test_sigkill_after_every_mutating_call_of_an_adopting_apply_keeps_users_served(faulty_server, tmp_path, desired_file,
+                                                                                  monkeypatch):
+    """The same for taking over the live CloudFormation stack with the seed (OAC -> OAI switch):
+    killed after each mutating call of ``apply --adopt '*'``, a re-run converges with no twin, and
+    the alias's distribution is granted read after every single mutating request of both runs."""
+    from provisioner import aws as aws_mod
+    from provisioner.sandbox import create_fixtures, sandbox_env
+    from tests import live_stack as ls
+
+    server, inj = faulty_server
+    for k, v in sandbox_env(server.url).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "0.02")
+    monkeypatch.setenv("PROVISION_POLL_SECONDS", "0.02")
+    env = child_env(server.url, str(tmp_path), PROVISION_POLL_SECONDS="0.02")
+    shared = aws_mod.Aws(region="us-east-1")
+    monkeypatch.setattr(aws_mod, "Aws", lambda *a, **kw: shared)
+    adopt = ["--adopt", "*", "-f", str(desired_file)]
+    cmd = provision_cmd("apply", "--auto-approve", *adopt)
+
+    def live_account() -> ls.GrantCheck:
+        server.reset()
+        ls.deploy(server.url, create_fixtures(server.url))
+        inj.clear()
+        check = ls.GrantCheck()
+        check.baseline()
+        inj.on_mutation = check
+        return check
+
+    check = live_account()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert check.violations == []
+    reference = inventory(server.url)
+    n = len(_writes(inj))
+    assert n >= 25, [str(w) for w in _writes(inj)]
+
+    failures: list[str] = []
+    report: list[str] = []
+    for k in range(1, n + 1):
+        check = live_account()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        inj.kill_after(k, proc.pid)
+        _out, err = proc.communicate(timeout=180)
+        killed = inj.killed_at
+        if proc.returncode != -9 or killed is None:
+            failures.append(f"k={k}: not killed (exit {proc.returncode}): {err[-300:]}")
+            continue
+        code, output = _in_process("apply", "--auto-approve", *adopt)
+        plan_code, plan_out = _in_process("plan", *adopt)
+        inv = inventory(server.url)
+        report.append(f"k={k:2d} killed after {killed}: re-run exit {code}, plan exit {plan_code}, "
+                      f"{check.checks} grant checks")
+        if code != 0:
+            failures.append(f"k={k} ({killed}): re-run apply exit {code}: {output[-400:]}")
+        if plan_code != 0:
+            failures.append(f"k={k} ({killed}): plan after re-run exit {plan_code}: {plan_out[-400:]}")
+        if duplicates(inv) or inv != reference:
+            failures.append(f"k={k} ({killed}): inventory differs: dups={duplicates(inv)} "
+                            f"diff={ {x: inv[x] for x in inv if inv[x] != reference[x]} }")
+        if check.violations:
+            failures.append(f"k={k} ({killed}): users cut off: {check.violations}")
+    print(f"\n{n} crash points of an adopting apply\n" + "\n".join(report))
+    assert not failures, "\n".join(failures)
+    assert len(report) == n

@@ -24,7 +24,7 @@ DOMAIN = "slurm-factory-spack-binary-cache.vantagecompute.ai"
 #: what one apply of desired_state.toml makes (each exactly once)
 EXPECTED_COUNTS = {"buckets": 2, "distributions": 1, "certificates": 1, "oais": 1, "oacs": 0, "cache_policies": 1,
                    "topics": 1, "alarms": 3, "oidc_providers": 1, "roles": 1, "users": 1, "records": 3,
-                   "lock_parameters": 0, "apply_records": 1}
+                   "lock_parameters": 0, "apply_records": 1, "ownership_registry": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +154,8 @@ def test_nothing_lost_no_code_path_deletes_the_buildcache_or_its_objects(fresh, 
             s3.put_object(Bucket=BUCKET, Key=f"build_cache/pkg{i}.spack", Body=v * 10)
     before = sorted((v["Key"], v["VersionId"]) for v in s3.list_object_versions(Bucket=BUCKET)["Versions"])
     assert len(before) == 6
-    assert cli("apply", "--auto-approve").code == 0
+    assert cli("apply", "--auto-approve").code == 1  # not ours: adopted on purpose, never silently
+    assert cli("apply", "--auto-approve", "--adopt", "s3_bucket.buildcache").code == 0
 
     # 1. destroy --force: everything of ours goes, the buildcache is retained (plan says so)
     r = cli("destroy", "--force")

@@ -115,7 +115,7 @@ def test_json_reports_start_with_the_header():
                                   "generated_at", "commit"]
         assert data["format_version"] == 1 and data["tool"] == "provision" and data["account"] == "123456789012"
     assert json.loads(json.dumps(plan_json(plan_with_every_action(), META)))["summary"] == {
-        "create": 1, "update": 3, "delete": 1}
+        "create": 1, "update": 3, "delete": 1, "adopt": 0}
     kinds = [i["kind"] for i in drift_json(*drift_with_every_kind(), META)["drift"]]
     assert kinds == ["MISSING", "CHANGE", "ADD", "REMOVE", "CHANGE", "NOTE"]
 
@@ -126,7 +126,7 @@ def test_a_saved_plan_with_a_header_is_still_a_saved_plan(tmp_path):
     p = tmp_path / "plan.json"
     p.write_text(json.dumps(plan_json(plan_with_every_action(), META)))
     plan = load_saved_plan(str(p))
-    assert plan.counts() == {"create": 1, "update": 3, "delete": 1}
+    assert plan.counts() == {"create": 1, "update": 3, "delete": 1, "adopt": 0}
     assert read_saved_plan(str(p))[1]["account"] == "123456789012"
 
 
@@ -196,3 +196,46 @@ def test_a_report_that_cannot_be_written_is_one_clear_error(tmp_path):
                                  "--report", str(tmp_path / "missing" / "show.json")], catch_exceptions=False)
     assert r.exit_code == 1 and r.stdout == ""
     assert r.stderr.count("Error: ") == 1 and "No such file or directory" in r.stderr, r.stderr
+
+
+def _ownership_plan() -> Plan:
+    from provisioner.model import ADOPT, FOREIGN
+
+    return Plan(source="slurm-factory-live.toml", changes=[
+        Change("iam_role.github_actions", FOREIGN, (FieldChange("max_session_duration", 14400, 10800),),
+               owner="foreign"),
+        Change("cloudfront_distribution.cdn", ADOPT, (FieldChange("tags.provision:stack", None, "slurm-factory", "ADD"),),
+               owner="foreign", owner_note="CloudFormation stack SlurmFactoryInfraStack, logical id Distribution830FAC52"),
+        Change("route53_record.alias_a", FOREIGN, owner="foreign", owner_note="not in the stack's ownership registry"),
+    ])
+
+
+def test_foreign_and_adopted_resources_in_every_report():
+    """Issue 16 in issue 20's reports: text marks (! and >), JSON owner fields and blocked list,
+    markdown tables for both, and drift's NOT_OWNED items (text, JSON and markdown)."""
+    from provisioner.render import drift_text, plan_text
+
+    p = _ownership_plan()
+    text = plan_text(p, stack="slurm-factory")
+    assert "  ! iam_role.github_actions  exists, not owned by stack slurm-factory" in text
+    assert "      adopting it would change:" in text
+    assert "  > cloudfront_distribution.cdn  will be adopted (CloudFormation stack SlurmFactoryInfraStack" in text
+    assert "Plan: 0 to add, 0 to change, 0 to destroy, 1 to adopt." in text
+    assert "Blocked: 2 resource(s) exist but are not owned by stack slurm-factory" in text
+
+    data = plan_json(p, META)
+    assert data["blocked"] == ["iam_role.github_actions", "route53_record.alias_a"]
+    assert data["summary"]["adopt"] == 1 and data["changes"][1]["owner_note"].startswith("CloudFormation")
+
+    md = plan_markdown(p, META)
+    assert "**Blocked: 2 resource(s) exist but are not owned by this stack.**" in md
+    assert "### ! exists, not owned by this stack (blocks apply until adopted) (2)" in md
+    assert "### > adopt (not owned by this stack, adopted on purpose) (1)" in md
+    assert "| `route53_record.alias_a` <br>_not in the stack&#x27;s ownership registry_ | | owned by this stack |" in md
+
+    drift = drift_json(p, [], META)
+    assert drift["resources_drifted"] == 3
+    assert [i["resource"] for i in drift["drift"] if i["kind"] == "NOT_OWNED"] == [
+        "iam_role.github_actions", "cloudfront_distribution.cdn", "route53_record.alias_a"]
+    assert "DRIFT: 3 of 3 resources differ" in drift_text(p, [])
+    assert "### Not owned (NOT_OWNED): exists under our name, not owned by this stack (3)" in drift_markdown(p, [], META)

@@ -146,10 +146,14 @@ def test_existing_bucket_is_adopted_and_corrected_in_place(aws_env, cli):
     s3 = aws_env.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="compilers/13.4.0/buildcache/index.json", Body=b"{}")
-    r = cli("plan")
+    r = cli("plan")  # someone's bucket under our name: never claimed silently
+    assert r.code == 1
+    assert "! s3_bucket.buildcache  exists, not owned by stack slurm-factory" in r.output
+    assert cli("apply", "--auto-approve").mutating == []
+    r = cli("plan", "--adopt", "s3_bucket.buildcache")  # adopted on purpose: updated, not created
     assert r.code == 2
-    assert "~ s3_bucket.buildcache" in r.output, "an existing bucket is updated, not created"
-    r = cli("apply", "--auto-approve")
+    assert "> s3_bucket.buildcache  will be adopted and updated in place" in r.output, r.output
+    r = cli("apply", "--auto-approve", "--adopt", "s3_bucket.buildcache")
     assert r.code == 0, r.output
     assert r.mutating.count("s3:CreateBucket") == 1  # only the log bucket
     assert not [c for c in r.mutating if "Object" in c], "no object is touched"
@@ -185,7 +189,9 @@ def test_apply_never_deletes_a_bucket_even_when_the_config_renames_it(aws_env, c
 def test_bucket_in_another_region_is_a_clear_error_with_no_change(aws_env, cli):
     s3 = aws_env.client("s3", "eu-west-1")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    r = cli("apply", "--auto-approve")
+    r = cli("apply", "--auto-approve")  # not ours: refused before any write
+    assert r.code == 1 and "not owned by stack slurm-factory" in r.output and r.mutating == []
+    r = cli("apply", "--auto-approve", "--adopt", "s3_bucket.buildcache")  # adopted: it cannot move
     assert r.code == 1
     assert "cannot move region" in r.output
     assert not [c for c in r.mutating if c.startswith("s3:") and "Bucket" in c and c != "s3:CreateBucket"]

@@ -52,6 +52,9 @@ LockTimeoutOpt = typer.Option(0.0, "--lock-timeout", metavar="SECONDS", envvar="
 BreakLockOpt = typer.Option(False, "--break-lock", help="Break the stack's apply lock first (a run that died).")
 PruneOpt = typer.Option(False, "--prune", help="Also delete orphans: resources tagged as this stack's that the desired "
                                                "state no longer names and its apply record proves ours (never buckets).")
+AdoptOpt = typer.Option(None, "--adopt", metavar="PATTERN",
+                        help="Adopt on purpose the foreign resources this address glob names (repeatable; '*' for all), "
+                             "besides the desired state's [adopt] resources.")
 
 
 def _print_version(value: bool) -> None:
@@ -116,13 +119,19 @@ def _load(file: str) -> DesiredState:
 
 
 def _session(desired: DesiredState, profile: Optional[str], region: Optional[str], *,
-             wait: bool = True) -> tuple[Context, list[Resource], list[str]]:
+             wait: bool = True, adopt: Optional[list[str]] = None) -> tuple[Context, list[Resource], list[str]]:
     from ..aws import Aws
+    from ..config.adopt import ADOPT_RE
     from ..engine import Context
     from ..reconcilers import build
 
+    for pattern in adopt or ():
+        if not ADOPT_RE.match(pattern):
+            raise ProvisionError(f"--adopt: expected an address pattern like 'iam_role.github_actions', "
+                                 f"'route53_record.*' or '*', found {pattern!r}")
     aws = Aws(profile=profile, region=region or desired.stack.region)
     ctx = Context(desired, aws, wait=wait)
+    ctx.adopt = tuple(dict.fromkeys([*desired.adopt, *(adopt or ())]))
     resources, unmanaged = build(desired)
     return ctx, resources, unmanaged
 
@@ -176,14 +185,15 @@ def _locked(ctx: Context, command: str, timeout: float, force: bool) -> Any:
 
 def _run_plan(file: str, profile: Optional[str], region: Optional[str], log_format: str,
               strict: Optional[bool] = None, quiet: bool = False,
-              color: str = "auto", *, prune: bool = False) -> tuple[Context, list[Resource], Plan]:
+              color: str = "auto", adopt: Optional[list[str]] = None, *,
+              prune: bool = False) -> tuple[Context, list[Resource], Plan]:
     from .. import engine
 
     _setup(log_format, color)
     desired = _load(file)
     if strict is not None:  # plan: the findings on stderr, before any AWS call (not with --json: one document)
         _risks(desired, strict, err=True, quiet=quiet)
-    ctx, resources, unmanaged = _session(desired, profile, region)
+    ctx, resources, unmanaged = _session(desired, profile, region, adopt=adopt)
     _check_account(ctx)
     return ctx, resources, engine.plan(ctx, resources, unmanaged, prune=prune)
 

@@ -141,7 +141,7 @@ def _append(path: Path, text: str) -> None:
 # --- the reports --------------------------------------------------------------------------------------
 
 
-def plan_report(p: Plan, meta: Callable[[], ReportMeta], verbose: bool = False) -> Report:
+def plan_report(p: Plan, meta: Callable[[], ReportMeta], verbose: bool = False, stack: str = "") -> Report:
     from .. import render
 
     def markdown() -> str:
@@ -149,7 +149,7 @@ def plan_report(p: Plan, meta: Callable[[], ReportMeta], verbose: bool = False) 
 
         return plan_markdown(p, meta())
 
-    return Report(text=lambda color: render.plan_text(p, verbose=verbose, color=color),
+    return Report(text=lambda color: render.plan_text(p, verbose=verbose, color=color, stack=stack),
                   json=lambda: render.plan_json(p, meta()), markdown=markdown)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import EXIT_CHANGES, EXIT_ERROR, ConfigError, ProvisionError
 from ._common import (
+    AdoptOpt,
     BreakLockOpt,
     Color,
     ColorOpt,
@@ -90,8 +91,10 @@ def plan(
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Also list unchanged resources."),
     expect_no_changes: bool = typer.Option(False, "--expect-no-changes", help="Exit 1 (not 2) when there are changes."),
     strict: bool = StrictOpt, show_sensitive: bool = SensitiveOpt, prune: bool = PruneOpt,
+    adopt: Optional[list[str]] = AdoptOpt,
 ) -> None:
-    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error.
+    """Show what apply would change. Read-only. Exit 0: no changes, 2: changes, 1: error, or a
+    resource that exists but is not owned by the stack and is not adopted (marked !).
 
     Orphans (tagged as this stack's, no longer named) are listed; with --prune the ones prune may
     delete are deletions.
@@ -104,13 +107,15 @@ def plan(
     sink = output("plan", json_out, fmt, reports, summary=True, sensitive=show_sensitive)
     try:
         ctx, _res, p = _run_plan(file, profile, region, log_format, strict=strict, quiet=sink.fmt == "json",
-                                 color=color, prune=prune)
-        report = plan_report(p, lazy_meta(ctx, desired_hash=p.desired_hash), verbose)
+                                 color=color, adopt=adopt, prune=prune)
+        report = plan_report(p, lazy_meta(ctx, desired_hash=p.desired_hash), verbose, stack=ctx.desired.stack.name)
         if out is not None:
             out.write_text(render.to_json(report.json()) + "\n")
         sink.emit(report)
     except ProvisionError as e:
         raise _fail(e) from None
+    if p.blocked:
+        raise typer.Exit(EXIT_ERROR)
     if p.has_changes:
         raise typer.Exit(EXIT_ERROR if expect_no_changes else EXIT_CHANGES)
 
@@ -165,10 +170,13 @@ def apply(
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for certificate issue / CDN deploy; a later apply resumes."),
     log_format: LogFormat = LogOpt, color: Color = ColorOpt, lock_timeout: float = LockTimeoutOpt,
     break_lock: bool = BreakLockOpt, prune: bool = PruneOpt,
+    adopt: Optional[list[str]] = AdoptOpt,
 ) -> None:
     """Make live AWS match the desired state: shows the plan, asks, applies in dependency order.
 
-    Afterwards the apply record (/provision/<stack>/last-apply) says what it left (`provision history`)."""
+    Refused (exit 1, before any write) while a resource exists that is not owned by the stack and
+    is not adopted ([adopt] resources, --adopt PATTERN). Afterwards the apply record
+    (/provision/<stack>/last-apply) says what it left (`provision history`)."""
     from contextlib import ExitStack
 
     from .. import engine, render
@@ -182,9 +190,13 @@ def apply(
             from ..ops import load_saved_plan
 
             saved = load_saved_plan(plan_file)
+            if adopt:
+                raise ProvisionError("--adopt cannot change a saved plan: make a new plan with --adopt")
+            engine.refuse_blocked(None, saved)
         desired = _load(file or (saved.source if saved is not None and saved.source else "desired_state.toml"))
         _require_account(desired)
-        ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait)
+        ctx, resources, unmanaged = _session(desired, profile, region, wait=not no_wait,
+                                             adopt=list(saved.adopt) if saved is not None else adopt)
         _check_account(ctx)
         locked = None
         if saved is not None or break_lock:  # a saved plan is checked against live state under the lock
@@ -202,7 +214,9 @@ def apply(
                 raise ProvisionError(
                     f"refusing to apply {plan_file}: it is stale; make a new plan.\n  " + "\n  ".join(moved))
             p = saved
-        _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
+        stack = ctx.desired.stack.name
+        _echo(render.plan_text(p, stack=stack, color=color_enabled()), color=color_enabled() or None)
+        engine.refuse_blocked(ctx, p)  # before the lock and any other write
         if not p.has_changes:
             if locked is None:  # nothing to do: no lock taken (a crashed run's lock here is cleared)
                 from ..lock import clear_if_dead
@@ -218,7 +232,8 @@ def apply(
                 ctx.forget()
                 p = engine.plan(ctx, resources, unmanaged, prune=prune)
                 _echo("Another run held the lock; the plan now that it is released:")
-                _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
+                _echo(render.plan_text(p, stack=stack, color=color_enabled()), color=color_enabled() or None)
+                engine.refuse_blocked(ctx, p)
                 if not p.has_changes:
                     return
             if not auto_approve:
@@ -232,8 +247,9 @@ def apply(
     from collections import Counter
 
     done = Counter(action for _addr, action in result.done)
-    summary = ", ".join(f"{n} {a}d" for a, n in (("create", done["create"]), ("update", done["update"]),
-                                                  ("delete", done["delete"])) if n) or "nothing changed"
+    summary = ", ".join(f"{n} {a}ed" if a == "adopt" else f"{n} {a}d"
+                        for a, n in (("create", done["create"]), ("update", done["update"]),
+                                     ("delete", done["delete"]), ("adopt", done["adopt"])) if n) or "nothing changed"
     matched = len([c for c in p.actionable if c.address not in result.pruned]) - \
         len([a for a, _ in result.done if a not in result.pruned])
     if matched > 0:  # e.g. a certificate issued by the time its wait came up, or another run's work
@@ -275,8 +291,10 @@ def destroy(
 ) -> None:
     """Delete what this stack owns, in reverse dependency order. Shows the plan and asks.
 
-    Always retained: the buildcache bucket and its data (retention policy), anything not tagged
-    provision:stack=<stack name>, and the hosted zone. Exit 0: done or nothing to do, 1: refused/error.
+    Always retained: the buildcache bucket and its data (retention policy), anything not owned by
+    the stack (not tagged provision:stack=<stack name>, nor in its ownership registry), shared
+    things (the OIDC provider others may use), and the hosted zone. Exit 0: done or nothing to do,
+    1: refused/error.
     """
     from contextlib import ExitStack
 
@@ -293,7 +311,7 @@ def destroy(
         if break_lock:  # asked for explicitly: break (and hold) it whatever there is to do
             held.enter_context(_locked(ctx, "destroy", lock_timeout, break_lock))
         p = engine.destroy_plan(ctx, resources)
-        _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
+        _echo(render.plan_text(p, stack=desired.stack.name, color=color_enabled()), color=color_enabled() or None)
         if not p.has_changes:
             return  # nothing to delete: no lock taken
         if not break_lock:
@@ -302,7 +320,7 @@ def destroy(
                 ctx.forget()
                 p = engine.destroy_plan(ctx, resources)
                 _echo("Another run held the lock; the plan now that it is released:")
-                _echo(render.plan_text(p, color=color_enabled()), color=color_enabled() or None)
+                _echo(render.plan_text(p, stack=desired.stack.name, color=color_enabled()), color=color_enabled() or None)
                 if not p.has_changes:
                     return
         if not force:

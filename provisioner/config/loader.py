@@ -10,6 +10,7 @@ from typing import Any, Callable, TypeVar
 
 from ..errors import ConfigError, Described
 from . import alarm_metrics
+from .adopt import parse_adopt
 from .alarms import ADDITIONAL_METRICS, Alarms, parse_alarms
 from .audit import Audit, parse_audit
 from .base import Section, active, collecting, report
@@ -41,6 +42,7 @@ class DesiredState:
     outputs: tuple[tuple[str, str], ...]  # (OutputName, "resource.address.key")
     drift_ignore: tuple[str, ...] = ()  # "address" or "address:field" patterns (fnmatch) drift accepts
     risk_accepts: tuple[tuple[str, str], ...] = ()  # [risks] accept: (finding id, reason)
+    adopt: tuple[str, ...] = ()  # [adopt] resources: address globs of foreign resources to take over
     raw: dict[str, Any] = field(compare=False, repr=False, default_factory=dict)
     dashboard: Dashboard | None = None  # [dashboard]
     audit: Audit | None = None  # [audit]
@@ -164,6 +166,7 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
     outputs = _checked(parse_outputs, root.section("outputs", required=False))
     drift_ignore = _checked(parse_drift, root.section("drift", required=False))
     risk_accepts = _checked(parse_risks, root.section("risks", required=False))
+    adopt = _checked(parse_adopt, root.section("adopt", required=False))
     if alarms is not None:
         buckets = {b.key: b for b in (buildcache, logs) if b is not None}
         alarms = alarm_metrics.resolve(alarms, stack.name, stack.region, buckets, file)
@@ -171,7 +174,7 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
     dashboard = _checked(lambda s: parse_dashboard(s, alarm_names, buildcache.request_metrics), root)
     audit = _checked(lambda s: parse_audit(s, logs is not None, cdn.logging.prefix if cdn.logging.enabled else None),
                      root)
-    root.used.update({"risks", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
+    root.used.update({"adopt", "risks", "drift", "s3", "dns", "certificate", "cdn", "github_oidc", "github_role", "admin_user",
                       "alarms", "outputs"})
     root.done()
     if logs is None and cdn.logging.enabled:
@@ -198,6 +201,6 @@ def _from_dict(data: dict[str, Any], file: str) -> DesiredState:
     desired = DesiredState(
         source=file, stack=stack, buildcache=buildcache, logs=logs, certificate=cert, dns=dns, cdn=cdn,
         github_oidc=oidc, github_role=role, admin_user=user, alarms=alarms, outputs=outputs,
-        drift_ignore=drift_ignore, risk_accepts=risk_accepts, raw=data, dashboard=dashboard, audit=audit,
+        drift_ignore=drift_ignore, risk_accepts=risk_accepts, adopt=adopt, raw=data, dashboard=dashboard, audit=audit,
     )
     return desired

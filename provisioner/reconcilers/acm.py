@@ -2,8 +2,10 @@
 
 Identity without a state file: the certificate is found by its domain (``list_certificates``,
 ISSUED or PENDING_VALIDATION, every key type) and our ownership tag (``provision:stack``). An
-issued certificate of ours is reused, a pending one is resumed; a foreign certificate for the same
-domain is never touched. ``request_certificate`` carries a deterministic ``IdempotencyToken``
+issued certificate of ours is reused, a pending one is resumed. Without one of ours, the
+certificate the alias's distribution serves (its viewer certificate, for our domain) is the one
+there: foreign (CloudFormation's, say) until adopted, never a second one requested beside it. Any
+other foreign certificate for the same domain is never touched. ``request_certificate`` carries a deterministic ``IdempotencyToken``
 (stack, domain, SANs, key algorithm) so a retried or re-run request never makes a twin.
 
 Fields compared: domain, SANs (sorted, the domain itself left out), key algorithm, tags (ours
@@ -26,6 +28,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
+from .. import ownership as own
 from .. import retry
 from ..aws import error_code
 from ..config import DesiredState
@@ -39,6 +42,7 @@ KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "E
 LIVE_STATUSES = ["ISSUED", "PENDING_VALIDATION"]
 REPLACE_FIELDS = ("domain", "subject_alternative_names", "key_algorithm")
 CERT = "acm_certificate.cdn"
+DIST = "cloudfront_distribution.cdn"
 VALIDATION_WAIT_SECONDS = 75 * 60  # DNS validation usually takes minutes; AWS gives up after 72 h
 
 
@@ -76,7 +80,7 @@ def _distribution_gone(ctx: Context, arn: str) -> bool:
 
 
 def _tags(tag_list: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in (tag_list or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t.get("Value", "") for t in (tag_list or []) if not own.is_system_tag(t["Key"])}
 
 
 def _validation_records(cert: dict) -> list[dict] | None:
@@ -103,6 +107,7 @@ def describe(ctx: Context, arn: str) -> dict:
 class AcmCertificate(Resource):
     service = "ACM certificate"
     address = CERT
+    read_after = (DIST,)  # without ours: the certificate the alias's distribution serves
 
     def __init__(self, desired: DesiredState):
         self.spec = desired.certificate
@@ -129,9 +134,10 @@ class AcmCertificate(Resource):
     def _ours(self, tags: dict[str, str]) -> bool:
         return tags.get("provision:stack") == self.stack
 
-    def _normalise(self, cert: dict, tags: dict[str, str]) -> dict:
+    def _normalise(self, cert: dict, tags: dict[str, str], system: dict[str, str] | None = None) -> dict:
         domain = cert["DomainName"].lower().rstrip(".")
         return {
+            "system_tags": dict(system or {}),
             "domain": domain,
             "subject_alternative_names": self._sans(domain, cert.get("SubjectAlternativeNames") or []),
             "key_algorithm": key_algorithm(cert.get("KeyAlgorithm")),
@@ -206,10 +212,27 @@ class AcmCertificate(Resource):
                 return fallback
         return None
 
+    def _served(self, ctx: Context) -> dict | None:
+        """Not ours: the certificate for our domain that the alias's distribution serves, as its owner left it."""
+        dist = ctx.live.get(DIST) or {}
+        arn = (dist.get("viewer_certificate") or {}).get("acm_certificate_arn") or ""
+        if not arn.startswith("arn:") or ":acm:" not in arn:
+            return None
+        try:
+            cert = describe(ctx, arn)
+            tag_list = acm_client(ctx).list_tags_for_certificate(CertificateArn=arn).get("Tags")
+        except ClientError as e:
+            if error_code(e) == "ResourceNotFoundException":
+                return None
+            raise
+        if cert.get("DomainName", "").lower().rstrip(".") != self.spec.domain:
+            return None
+        return self._normalise(cert, _tags(tag_list), own.system_tags(tag_list))
+
     def read(self, ctx: Context) -> dict | None:
         found = self._find(ctx)
         if found is None:
-            return None
+            return self._served(ctx)
         cert, tags = found
         if cert.get("Status") == "PENDING_VALIDATION" and _validation_records(cert) is None:
             cert = self._wait_for_records(ctx, cert["CertificateArn"])
@@ -369,9 +392,8 @@ class AcmValidation(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         """Nothing to delete: the validation ends with the certificate (deleted by acm_certificate)."""
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        clive = ctx.live.get(CERT)
-        return clive is not None and bool(clive) and ctx.resources[CERT].owned(ctx, clive)
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        return self.follows(ctx, CERT)
 
 
 def resources(desired: DesiredState) -> list[Resource]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import ownership as own
 from ..aws import error_code
 from ..config import DesiredState
 from ..context import Context
@@ -53,7 +54,7 @@ def trail_arn(ctx: Context) -> str | Unknown:
 
 
 def _tags(items: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (items or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (items or []) if not own.is_system_tag(t["Key"])}
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -116,9 +117,10 @@ class Trail(Resource):
         basic = [{"basic": s} for s in sel.get("EventSelectors") or []]  # never equal to ours
 
         def listed(a: str) -> dict[str, str]:
-            return _tags((ct.list_tags(ResourceIdList=[a]).get("ResourceTagList") or [{}])[0].get("TagsList"))
+            return tag_index._full((ct.list_tags(ResourceIdList=[a]).get("ResourceTagList") or [{}])[0].get("TagsList"))
 
-        tags = tag_index.tags(ctx, arn, listed, ctx.desired.stack.region)  # the walk's, when it shows ours
+        # the walk's, when it shows ours; system tags included (ownership names CloudFormation's stack)
+        tag_list = tag_index.as_items(tag_index.full_tags(ctx, arn, listed, ctx.desired.stack.region))
         return {
             "arn": arn,
             "s3_bucket": t.get("S3BucketName"),
@@ -128,7 +130,8 @@ class Trail(Resource):
             "global_service_events": bool(t.get("IncludeGlobalServiceEvents")),
             "logging": bool(status.get("IsLogging")),
             "event_selectors": sorted(advanced, key=lambda s: s["name"]) + basic,
-            "tags": tags,
+            "tags": _tags(tag_list),
+            "system_tags": own.system_tags(tag_list),  # names CloudFormation's stack when foreign
         }
 
     def outputs(self, ctx: Context, live: dict) -> dict:

@@ -12,9 +12,13 @@ Reads are batched: one ``list_resource_record_sets`` pagination over the zone, m
 by every record resource. Names are normalised (lowercase, trailing dot, ``\\052`` -> ``*``), alias
 targets get a trailing dot, alias TTLs are ignored, TXT values are quoted strings (``txt_value``),
 plain values compare as a sorted list.
-Changes are UPSERTs (never CREATE: AWS refuses a CREATE of an existing record) in one change batch
-per resource, retried on ``PriorRequestNotComplete``, then waited on until INSYNC. Destroy deletes
-only the validation and alias records, with their exact current values.
+Ownership: records take no tags, so a record set is ours when the stack's ownership registry
+(``_registry``: an SSM parameter) names its (zone, name, type). A record that exists and is not
+registered is foreign: never UPSERTed over. A missing record is made with CREATE (registered
+first), which AWS refuses if someone made that record meanwhile; only records we own (or adopt,
+which registers them) are changed with UPSERT. One change batch per resource, retried on
+``PriorRequestNotComplete``, then waited on until INSYNC. Destroy deletes only the validation and
+alias records we own, with their exact current values, then drops them from the registry.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import ownership as own
 from .. import retry
 from ..aws import error_code
 from ..config import DesiredState, Record
 from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, diff_fields
+from . import _registry as registry
 
 ZONE = "route53_zone.main"
 CERT = "acm_certificate.cdn"
@@ -245,22 +251,58 @@ class RecordSet(Resource):
         ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
                      delay=5, timeout=INSYNC_TIMEOUT, Id=resp["ChangeInfo"]["Id"])
 
+    # -- ownership: the registry ----------------------------------------------------------------
+    def _key(self, ctx: Context, name: str) -> str:
+        return registry.record_key(str(self._zone_id(ctx)), fqdn(name), self.rtype)
+
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        names = sorted(live.get("records") or {})
+        if not names:
+            return own.Ownership(own.ABSENT)
+        theirs = [n for n in names if not registry.registered(ctx, self._key(ctx, n))]
+        if not theirs:
+            return own.Ownership(own.OURS)
+        detail = "not in the stack's ownership registry"
+        return own.Ownership(own.FOREIGN, detail if len(names) == 1 else f"{', '.join(theirs)}: {detail}")
+
+    def adopt(self, ctx: Context, live: dict) -> None:
+        registry.register(ctx, [self._key(ctx, n) for n in live.get("records") or {}])
+
+    # -- changes -----------------------------------------------------------------------------------
     def create(self, ctx: Context, desired: dict) -> None:
         self.update(ctx, desired, {"records": {}}, ())
 
     def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         have = live.get("records") or {}
-        upserts = []
+        batch, new = [], []
         for name, value in desired["records"].items():
-            if name not in have or diff_fields(value, have[name]):  # only what differs
-                upserts.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
-        self._change(ctx, upserts)
+            if name not in have:  # CREATE: refused by AWS if someone made it meanwhile (never overwritten)
+                new.append(name)
+                batch.append({"Action": "CREATE", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
+            elif diff_fields(value, have[name]):  # ours (engine checked): only what differs
+                batch.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
+        if new:  # write-ahead: a crash after this leaves a registered absent record, created next run
+            registry.register(ctx, [self._key(ctx, n) for n in new])
+        try:
+            self._change(ctx, batch)
+        except ClientError as e:
+            # A CREATE whose response was lost is retried and answered "already exists": fine when
+            # every record of the (atomic) batch is now exactly what we sent; anything else is not ours.
+            if error_code(e) != "InvalidChangeBatch" or "already exists" not in str(e) or not self._landed(ctx, desired):
+                raise
+
+    def _landed(self, ctx: Context, desired: dict) -> bool:
+        ctx.forget()
+        sets = zone_records(ctx, str(self._zone_id(ctx)))
+        return all((fqdn(n), self.rtype) in sets and not diff_fields(v, normalise(sets[(fqdn(n), self.rtype)]))
+                   for n, v in desired["records"].items())
 
     def delete(self, ctx: Context, live: dict) -> None:
         sets = zone_records(ctx, str(self._zone_id(ctx)))  # read right before (the engine just re-read)
-        deletes = [{"Action": "DELETE", "ResourceRecordSet": _exact(sets[(fqdn(n), self.rtype)])}
-                   for n in sorted(live.get("records") or {}) if (fqdn(n), self.rtype) in sets]
+        names = [n for n in sorted(live.get("records") or {}) if (fqdn(n), self.rtype) in sets]
+        deletes = [{"Action": "DELETE", "ResourceRecordSet": _exact(sets[(fqdn(n), self.rtype)])} for n in names]
         self._change(ctx, deletes)
+        registry.unregister(ctx, [self._key(ctx, n) for n in live.get("records") or {}])
 
 
 class ValidationRecords(RecordSet):
@@ -289,18 +331,10 @@ class ValidationRecords(RecordSet):
                 v["values"] = sorted([*v["values"], val])
         return out
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # Records carry no tags: ours when they are the validation records of our certificate.
-        clive = ctx.live.get(CERT)
-        if not clive or not ctx.resources[CERT].owned(ctx, clive):
-            return False
-        want = self.desired(ctx)["records"]
-        return not isinstance(want, Unknown) and all(
-            not diff_fields(want.get(n, {}), v) and n in want for n, v in (live.get("records") or {}).items())
-
 
 class AliasRecords(RecordSet):
-    depends_on = (ZONE, DISTRIBUTION)
+    # After the bucket policy: DNS points at a distribution only once it is granted read (engine's invariant).
+    depends_on = (ZONE, DISTRIBUTION, "s3_bucket_policy.buildcache")
     read_after = (ZONE,)  # the names are the aliases; only the desired target needs the distribution
 
     def __init__(self, desired: DesiredState, rtype: str):
@@ -316,13 +350,6 @@ class AliasRecords(RecordSet):
     def wanted(self, ctx: Context) -> dict[str, dict] | Unknown:
         target = self._target(ctx)
         return {fqdn(a): {"alias": dict(target)} for a in self.aliases}
-
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # Ours when every record points at our distribution (records carry no tags).
-        domain = ctx.out(DISTRIBUTION, "domain_name")
-        if isinstance(domain, Unknown):
-            return False
-        return all(v.get("alias", {}).get("dns_name") == fqdn(domain) for v in (live.get("records") or {}).values())
 
 
 class ExtraRecord(RecordSet):

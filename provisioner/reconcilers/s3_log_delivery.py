@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import ownership as own
 from ..config import DesiredState
 from ..context import Context
 from ..model import FieldChange, Resource
@@ -80,9 +81,8 @@ class LogDeliveryGrant(Resource):
     def delete(self, ctx: Context, live: dict) -> None:  # pragma: no cover - retained with the bucket
         """Never: the grant lives and goes with the (retained) log bucket."""
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        blive = ctx.live.get(BUCKET)
-        return blive is not None and bool(blive) and ctx.resources[BUCKET].owned(ctx, blive)
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        return self.follows(ctx, BUCKET)
 
 
 def resources(desired: DesiredState) -> list[Resource]:

@@ -27,8 +27,17 @@ INDEX_REGION = "us-east-1"  # CloudFront, ACM for CloudFront, the alarms and the
 TYPES = ["cloudwatch:alarm", "sns", "acm", "s3", "cloudfront", "cloudtrail:trail"]
 
 
-def _tags(items: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (items or []) if not t["Key"].lower().startswith("aws:")}
+def _full(items: list[dict] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in (items or [])}
+
+
+def _plain(tags: dict[str, str]) -> dict[str, str]:
+    """Without the ``aws:`` system tags (CloudFormation's, ``aws:createdBy``...)."""
+    return {k: v for k, v in tags.items() if not k.lower().startswith("aws:")}
+
+
+def as_items(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def regions(ctx: Context) -> list[str]:
@@ -46,7 +55,7 @@ def walk(ctx: Context, region: str) -> dict[str, dict[str, str]]:
             ResourcesPerPage=100)
         for page in pages:
             for m in page.get("ResourceTagMappingList", []):
-                out[m["ResourceARN"]] = _tags(m.get("Tags"))
+                out[m["ResourceARN"]] = _full(m.get("Tags"))  # system tags kept: full_tags gives them
         return out
 
     return ctx.memo(("tagging:get_resources", region), fetch)
@@ -61,10 +70,19 @@ def everything(ctx: Context) -> dict[str, dict[str, str]]:
 
 
 def tags(ctx: Context, arn: str, confirm: Callable[[str], dict[str, str]], region: str = INDEX_REGION) -> dict[str, str]:
-    """A resource's tags from the index when it shows every tag of ours on it, else ``confirm(arn)``
-    (the service's own ListTags call): a foreign resource, one tagged moments ago, or one whose tags
-    changed are always read from the service."""
+    """A resource's tags (without ``aws:`` ones) from the index when it shows every tag of ours on
+    it, else ``confirm(arn)`` (the service's own ListTags call): a foreign resource, one tagged
+    moments ago, or one whose tags changed are always read from the service."""
     listed = walk(ctx, region).get(arn)
     if listed is not None and all(listed.get(k) == v for k, v in ctx.tags.items()):
-        return listed
+        return _plain(listed)
+    return confirm(arn)
+
+
+def full_tags(ctx: Context, arn: str, confirm: Callable[[str], dict[str, str]],
+              region: str = INDEX_REGION) -> dict[str, str]:
+    """As ``tags``, system tags included (``confirm`` returns them too): what ownership reads."""
+    listed = walk(ctx, region).get(arn)
+    if listed is not None and all(listed.get(k) == v for k, v in ctx.tags.items()):
+        return dict(listed)
     return confirm(arn)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import CREATE, NOOP, Plan, jsonable
+from ..model import ADOPT, CREATE, FOREIGN, NOOP, Plan, jsonable
 
-#: drift item kinds, in report order: a resource missing, then field differences by kind; UNEXPECTED
-#: is what AWS has and the desired state does not declare (an extra grant, a CORS rule nobody wrote)
-KINDS = ("MISSING", "CHANGE", "ADD", "REMOVE", "UNEXPECTED", "NOTE")
+#: drift item kinds, in report order: a resource missing, one not owned by the stack, then field
+#: differences by kind; UNEXPECTED is what AWS has and the desired state does not declare (an extra
+#: grant, a CORS rule nobody wrote)
+KINDS = ("MISSING", "NOT_OWNED", "CHANGE", "ADD", "REMOVE", "UNEXPECTED", "NOTE")
 
 #: why a drift item drifted (``history.annotate``, from the last apply's record), in report order
 CAUSE_HEADINGS = {
@@ -44,6 +45,8 @@ def apply_ignores(plan: Plan, patterns: tuple[str, ...] | list[str]) -> tuple[Pl
         elif hit(c.address, None):
             ignored.append(c.address)
             changes.append(replace(c, action=NOOP, fields=(), note="ignored by [drift] ignore"))
+        elif c.action == FOREIGN:  # not owned is never quieted field by field
+            changes.append(c)
         else:
             keep = tuple(f for f in c.fields if not hit(c.address, f.path))
             ignored.extend(f"{c.address}:{f.path}" for f in c.fields if f not in keep)
@@ -67,6 +70,12 @@ def drift_items(plan: Plan) -> list[dict[str, Any]]:
             cause = next((f.cause for f in c.fields if f.cause), "")
             items.append({**item, "cause": cause} if cause else item)
             continue
+        if c.action in (FOREIGN, ADOPT):
+            items.append({"resource": c.address, "path": "", "kind": "NOT_OWNED", "expected": "owned by this stack",
+                          "actual": c.owner_note or "not owned", "adopt": c.action == ADOPT})
+        if c.action in (FOREIGN, ADOPT):
+            items.append({"resource": c.address, "path": "", "kind": "NOT_OWNED", "expected": "owned by this stack",
+                          "actual": c.owner_note or "not owned", "adopt": c.action == ADOPT})
         for f in c.fields:
             item = {"resource": c.address, "path": f.path, "kind": f.kind, "expected": jsonable(f.new),
                     "actual": jsonable(f.old)}

@@ -2,13 +2,16 @@
 
 JSON plan shape (``format_version`` 1, stable; every field documented in README.md):
     {<header>, "mode": "apply"|"destroy", "source": str, "desired_hash": str,
-     "has_changes": bool, "summary": {"create": n, "update": n, "delete": n},
-     "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op",
+     "has_changes": bool, "summary": {"create": n, "update": n, "delete": n, "adopt": n},
+     "changes": [{"address": str, "action": "create"|"update"|"delete"|"no-op"|"adopt"|"foreign",
                   "destructive": bool, "note": str, "fingerprint": str,
+                  "owner": "absent"|"ours"|"foreign"|"shared"|"", "owner_note": str,
                   "fields": [{"path": str, "expected": any, "actual": any,
                               "kind": "ADD"|"REMOVE"|"CHANGE"|"NOTE"|"UNEXPECTED",
                               "report_only": why (only when apply leaves it)}]}],
-     "unmanaged": [section, ...], "orphans": [orphan, ...], "prune": bool}
+     "unmanaged": [section, ...], "orphans": [orphan, ...], "prune": bool,
+     "adopt": [glob, ...], "blocked": [address, ...]}
+    action "adopt": a foreign resource adopted on purpose; "foreign": one not adopted (blocks).
 header: {"format_version": 1, "tool": "provision", "tool_version": str, "stack": str|null,
          "account": str|null, "region": str|null, "generated_at": str|null, "commit": str|null}
 """

@@ -12,15 +12,18 @@ import html
 import json
 from typing import Any
 
-from ..model import CREATE, DELETE, NOOP, UPDATE, Change, FieldChange, Plan, jsonable
+from ..model import ADOPT, CREATE, DELETE, FOREIGN, NOOP, UPDATE, Change, FieldChange, Plan, jsonable
 from .drift import KINDS, drift_items
 from .meta import ReportMeta
 
 LONG = 60  # a value longer than this (in one line of JSON) goes to a collapsed details block
 HEAD = "| resource | field | expected | actual |\n| --- | --- | --- | --- |"
-ACTIONS = ((CREATE, "+ create"), (UPDATE, "~ update in place"), (DELETE, "- delete"))
+ACTIONS = ((FOREIGN, "! exists, not owned by this stack (blocks apply until adopted)"),
+           (ADOPT, "> adopt (not owned by this stack, adopted on purpose)"), (CREATE, "+ create"),
+           (UPDATE, "~ update in place"), (DELETE, "- delete"))
 KIND_TITLES = {
     "MISSING": "Missing in AWS (MISSING): declared, not found",
+    "NOT_OWNED": "Not owned (NOT_OWNED): exists under our name, not owned by this stack",
     "CHANGE": "Changed (CHANGE): live value differs",
     "ADD": "Absent in AWS (ADD): a declared field AWS does not have",
     "REMOVE": "Only in AWS (REMOVE): a field AWS has that the desired state does not declare",
@@ -101,6 +104,8 @@ def _address_cell(c: Change) -> str:
         cell += " **⚠️ DESTRUCTIVE**"
     if c.note:
         cell += f" <br>_{_plain(c.note)}_"
+    if c.owner_note and c.action in (ADOPT, FOREIGN):
+        cell += f" <br>_{_plain(c.owner_note)}_"
     return cell
 
 
@@ -108,14 +113,21 @@ def plan_markdown(plan: Plan, meta: ReportMeta | None = None) -> str:
     what = "destroy plan" if plan.mode == "destroy" else "plan"
     out = _title(f"provision:{'destroy' if plan.mode == 'destroy' else 'plan'}", f"provision {what}", meta)
     n = plan.counts()
+    adopt = f", {n[ADOPT]} to adopt" if n[ADOPT] else ""
     if plan.has_changes:
-        summary = f"**Plan: {n[CREATE]} to add, {n[UPDATE]} to change, {n[DELETE]} to destroy.**"
+        summary = f"**Plan: {n[CREATE]} to add, {n[UPDATE]} to change, {n[DELETE]} to destroy{adopt}.**"
         destructive = [c.address for c in plan.actionable if c.destructive]
         if destructive:
             summary += f" ⚠️ {len(destructive)} destructive: " + ", ".join(_code(a) for a in destructive)
-    else:
+    elif not plan.blocked:
         summary = ("**No changes.** Live AWS matches the desired state." if plan.mode == "apply"
                    else "**Nothing to destroy.**")
+    else:
+        summary = ""
+    if plan.blocked:
+        summary += (" " if summary else "") + (
+            f"**Blocked: {len(plan.blocked)} resource(s) exist but are not owned by this stack.** Nothing is "
+            "changed while they are not adopted (`[adopt] resources` or `--adopt PATTERN`).")
     out.append(summary)
     d = _Details()
     for action, title in ACTIONS:
@@ -127,6 +139,8 @@ def plan_markdown(plan: Plan, meta: ReportMeta | None = None) -> str:
             cell = _address_cell(c)
             if not c.fields:
                 expected, actual = ("(absent)", "exists") if action == DELETE else ("exists", "(absent)")
+                if action in (ADOPT, FOREIGN):
+                    expected, actual = "owned by this stack", "exists, not owned"
                 out.append(f"| {cell} | | {expected} | {actual} |")
             for f in c.fields:
                 out.append(_field_row(d, cell, c.address, f, action == CREATE))
@@ -161,6 +175,9 @@ def drift_markdown(plan: Plan, ignored: list[str] | None = None, meta: ReportMet
             cell = _code(i["resource"])
             if kind == "MISSING":
                 out.append(f"| {cell} | | exists | (absent) |")
+                continue
+            if kind == "NOT_OWNED":
+                out.append(f"| {cell} | | owned by this stack | {_plain(str(i['actual']))} |")
                 continue
             out.append(_field_row(d, cell, i["resource"], FieldChange(i["path"], i["actual"], i["expected"], kind),
                                   False))

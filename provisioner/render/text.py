@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import CREATE, DELETE, NOOP, UNEXPECTED, UPDATE, FieldChange, Orphan, Plan, jsonable
+from .. import ownership as own
+from ..model import ADOPT, CREATE, DELETE, FOREIGN, NOOP, UNEXPECTED, UPDATE, Change, FieldChange, Orphan, Plan, jsonable
 from .drift import CAUSE_HEADINGS, drift_items
 
-SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
+SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-", ADOPT: ">", FOREIGN: "!"}
 
 # ANSI SGR codes: the CLI decides whether to colour (logs.color_enabled: --color, NO_COLOR, TERM, a tty)
-_SGR = {"+": "32", "~": "33", "-": "31", "!": "31;1", "bold": "1", "ok": "32"}
+_SGR = {"+": "32", "~": "33", "-": "31", ">": "36", "!": "31;1", "bold": "1", "ok": "32"}
 
 
 def paint(text: str, style: str, color: bool) -> str:
@@ -53,7 +54,19 @@ def _orphan_line(o: Orphan, prune: bool) -> str:
     return f"  ? {o.address}  orphan ({o.type} {o.name}): {o.why}; {what}"
 
 
-def plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
+def _verb(c: Change, stack: str) -> str:
+    if c.action == FOREIGN:
+        return own.not_owned_message(stack, c.owner_note)
+    if c.action == ADOPT:
+        return "will be adopted" + (f" ({c.owner_note})" if c.owner_note else "") + (
+            " and updated in place" if c.fields else "")
+    if c.action == UPDATE and c.owner == own.SHARED:
+        return "will be extended in place (shared: not owned by this stack; nothing of others is removed)"
+    return {CREATE: "will be created", UPDATE: "will be updated in place", DELETE: "will be DELETED"}.get(
+        c.action, c.action)
+
+
+def plan_text(plan: Plan, *, verbose: bool = False, color: bool = False, stack: str = "") -> str:
     lines: list[str] = []
     for c in plan.changes:
         if c.action == NOOP:
@@ -61,25 +74,36 @@ def plan_text(plan: Plan, *, verbose: bool = False, color: bool = False) -> str:
                 lines.append(f"  {_sym('!', color)} {c.address}  reported, not changed" + (f"  ({c.note})" if c.note else ""))
                 lines.extend(_field_line("!", c.action, f, color) for f in c.fields)
             elif verbose or (c.note and plan.mode == "destroy"):
-                lines.append(f"  = {c.address}" + (f"  ({c.note})" if c.note else ""))
+                shared = "  (shared: not owned by this stack)" if c.owner == own.SHARED and not c.note else ""
+                lines.append(f"  = {c.address}" + (f"  ({c.note})" if c.note else shared))
             continue
         sym = SYMBOL.get(c.action, "?")
         tag = "  " + paint("# DESTRUCTIVE", "!", color) if c.destructive else ""
-        verb = {CREATE: "will be created", UPDATE: "will be updated in place", DELETE: "will be DELETED"}.get(
-            c.action, c.action)
-        lines.append(f"  {_sym(sym, color)} {paint(c.address, 'bold', color)}  {verb}{tag}"
+        lines.append(f"  {_sym(sym, color)} {paint(c.address, 'bold', color)}  {_verb(c, stack)}{tag}"
                      + (f"  ({c.note})" if c.note else ""))
-        lines.extend(_field_line(sym, c.action, f, color) for f in c.fields)
+        if c.action == FOREIGN and c.fields:
+            lines.append("      adopting it would change:")
+        fsym = "~" if c.action in (ADOPT, FOREIGN) else sym
+        lines.extend(_field_line(fsym, c.action, f, color) for f in c.fields)
     planned = {c.address for c in plan.changes}
     lines.extend(_orphan_line(o, plan.prune) for o in plan.orphans if o.address not in planned)
     for section in plan.unmanaged:
         lines.append(f"  ! {section}: not yet managed (parsed and validated; no reconciler yet)")
     n = plan.counts()
+    adopt = f", {n[ADOPT]} to adopt" if n[ADOPT] else ""
     if plan.has_changes:
-        lines.append(paint(f"Plan: {n[CREATE]} to add, {n[UPDATE]} to change, {n[DELETE]} to destroy.", "bold", color))
-    else:
+        lines.append(paint(f"Plan: {n[CREATE]} to add, {n[UPDATE]} to change, {n[DELETE]} to destroy{adopt}.",
+                           "bold", color))
+    elif not plan.blocked:
         lines.append("No changes. Live AWS matches the desired state." if plan.mode == "apply"
                      else "Nothing to destroy.")
+    if plan.blocked:
+        who = f"stack {stack}" if stack else "this stack"
+        lines.append(paint(
+            f"Blocked: {len(plan.blocked)} resource(s) exist but are not owned by {who} (marked !). Nothing will "
+            "be changed while they are not adopted: review what adopting would change, then adopt them on "
+            "purpose with [adopt] resources = [...] in the desired state or --adopt PATTERN (--adopt '*' for all).",
+            "!", color))
     return "\n".join(lines)
 
 
@@ -97,6 +121,9 @@ def drift_text(plan: Plan, ignored: list[str] | None = None, *, color: bool = Fa
 def _item_line(i: dict) -> str:
     if i["kind"] == "MISSING":
         return f"  {i['resource']}: missing (expected to exist)"
+    if i["kind"] == "NOT_OWNED":
+        note = f" ({i['actual']})" if i["actual"] != "not owned" else ""
+        return f"  {i['resource']}: exists, not owned by this stack{note}" + ("; to be adopted" if i.get("adopt") else "")
     if i["kind"] == "NOTE":
         return f"  {i['resource']}  {i['path']}: {i['expected']}"
     if i["kind"] == UNEXPECTED:

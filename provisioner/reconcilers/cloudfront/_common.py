@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from ... import ownership as own
 from ... import retry
 
 if TYPE_CHECKING:
@@ -26,6 +27,12 @@ def _cf(ctx: Context) -> Any:
 
 def _marker(ctx: Context) -> str:
     return f"provision:{ctx.desired.stack.name}"
+
+
+def _marked(ctx: Context, text: str | None) -> bool:
+    """Our mark in a comment/description: "(provision:<stack>)" exactly (not another stack whose
+    name starts with ours)."""
+    return f"({_marker(ctx)})" in (text or "")
 
 
 def _tags_dict(items: list[dict] | None) -> dict[str, str]:
@@ -80,3 +87,24 @@ def _delete_with_etag(ctx: Context, get_operation: str, delete_operation: str, i
         getattr(cf, delete_operation)(Id=ident, IfMatch=etag)
 
     retry.call("cloudfront_in_use", lambda: _stale_etag_safe(attempt))
+
+
+def _in_use(ctx: Context, *path: str) -> str:
+    """A value of the live distribution's config (``"origin", "origin_access_control_id"``), or "".
+
+    How a foreign OAC/OAI/cache policy/certificate is found: the way its previous owner left it,
+    through the config of the distribution that carries our alias."""
+    value: Any = ctx.live.get(DIST_ADDR) or {}
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _through_distribution(ctx: Context, kind: str) -> own.Ownership:
+    """Foreign, named as what the alias's distribution uses (and that distribution's owner, if known)."""
+    dist = ctx.live.get(DIST_ADDR) or {}
+    origin = own.cloudformation_origin(dist.get("system_tags"))
+    detail = f"the {kind} of distribution {dist.get('id')}" if dist.get("id") else ""
+    if origin:
+        detail += f" of {origin.split(',')[0]}"
+    return own.Ownership(own.FOREIGN, detail)

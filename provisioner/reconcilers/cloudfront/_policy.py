@@ -3,8 +3,10 @@
 - Managed (AWS's): a data source. Found by name among ``List*Policies(Type=managed)`` (one list,
   memoised); never created, changed or deleted. A name AWS does not list is a desired-state error
   naming the key, raised at plan time (the list of AWS's managed policies lives in AWS, not here).
-- Custom (ours): found by name among ``List*Policies(Type=custom)``; the comment carries our
-  ownership marker ``(provision:<stack>)``. Created with ``Create*Policy`` (a name taken meanwhile:
+- Custom (ours): found by name among ``List*Policies(Type=custom)``, else (adoption) as the custom
+  policy the alias's distribution uses; the comment carries our ownership marker
+  ``(provision:<stack>)``: without it the policy is foreign (named as the distribution's) until
+  adopted, and adopting writes the mark. Created with ``Create*Policy`` (a name taken meanwhile:
   ``*AlreadyExists`` -> adopt and correct it), updated with the config's ETag (``IfMatch``, stale
   ETags re-read), deleted with its ETag (retried while a distribution still uses it).
 
@@ -19,10 +21,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...errors import ConfigError
 from ...model import FieldChange, Resource
-from ._common import _cf, _delete_with_etag, _list_custom, _marker, _stale_etag_safe
+from ._common import (
+    DIST_ADDR,
+    _cf,
+    _delete_with_etag,
+    _in_use,
+    _list_custom,
+    _marked,
+    _marker,
+    _stale_etag_safe,
+    _through_distribution,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -44,6 +57,7 @@ class _Policy(Resource):
     CREATE: ClassVar[str] = ""
     UPDATE: ClassVar[str] = ""
     DELETE: ClassVar[str] = ""
+    DIST_FIELD: ClassVar[str] = ""  # the distribution's default-behaviour field naming it ("response_headers_policy_id")
 
     def __init__(self, name: str, address: str, file: str) -> None:
         self.name = name
@@ -84,6 +98,13 @@ class CustomPolicy(_Policy):
 
     comment: str = ""
 
+    def __init__(self, name: str, address: str, file: str) -> None:
+        super().__init__(name, address, file)
+        self.read_after = (DIST_ADDR,)  # without ours by name: the custom policy the alias's distribution uses
+
+    def _used(self, ctx: Context) -> str:
+        return _in_use(ctx, "default_cache_behavior", self.DIST_FIELD)
+
     def to_config(self, ctx: Context, desired: dict) -> dict:
         raise NotImplementedError
 
@@ -99,9 +120,11 @@ class CustomPolicy(_Policy):
                 **self.normalise(cfg)}
 
     def _find(self, ctx: Context, fresh: bool = False) -> dict | None:
-        for p in self._list(ctx, "custom", fresh=fresh):
-            if self._config_of(p).get("Name") == self.name:
-                return self._norm(p)
+        used = self._used(ctx)
+        for match in (lambda p: self._config_of(p).get("Name") == self.name, lambda p: bool(used) and p["Id"] == used):
+            for p in self._list(ctx, "custom", fresh=fresh):  # custom only: a managed policy is nobody's to adopt
+                if match(p):
+                    return self._norm(p)
         return None
 
     def read(self, ctx: Context) -> dict | None:
@@ -135,8 +158,13 @@ class CustomPolicy(_Policy):
 
         _stale_etag_safe(attempt)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        return live.get("name") == self.name and _marker(ctx) in (live.get("comment") or "")
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # Policies take no tags: ours by the mark in the comment (written at create/adopt); one of
+        # ours under another name is renamed in place by the update.
+        if _marked(ctx, live.get("comment")):
+            return own.Ownership(own.OURS)
+        kind = self.service.removeprefix("CloudFront ")
+        return _through_distribution(ctx, kind) if live["id"] == self._used(ctx) else own.Ownership(own.FOREIGN)
 
     def delete(self, ctx: Context, live: dict) -> None:
         _delete_with_etag(ctx, self.GET_CONFIG, self.DELETE, live["id"])

@@ -6,9 +6,21 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...model import FieldChange, Resource
-from ._common import POLICY_ADDR, _cf, _delete_with_etag, _list_custom, _marker, _stale_etag_safe
+from ._common import (
+    DIST_ADDR,
+    POLICY_ADDR,
+    _cf,
+    _delete_with_etag,
+    _in_use,
+    _list_custom,
+    _marked,
+    _marker,
+    _stale_etag_safe,
+    _through_distribution,
+)
 from ._policy import header_names, items, qty
 
 if TYPE_CHECKING:
@@ -23,6 +35,7 @@ def _list_custom_policies(ctx: Context, fresh: bool = False) -> list[dict]:
 class CachePolicy(Resource):
     service = "CloudFront cache policy"
     address = POLICY_ADDR
+    read_after = (DIST_ADDR,)  # without ours: the custom policy the alias's distribution uses
 
     def desired(self, ctx: Context) -> dict:
         c = ctx.desired.cdn.cache
@@ -67,9 +80,11 @@ class CachePolicy(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         name = ctx.desired.cdn.cache.name
-        for policy in _list_custom_policies(ctx):
-            if policy["CachePolicyConfig"].get("Name") == name:
-                return self._norm(policy)
+        used = _in_use(ctx, "default_cache_behavior", "cache_policy_id")
+        for match in (lambda p: p["CachePolicyConfig"].get("Name") == name, lambda p: bool(used) and p["Id"] == used):
+            for policy in _list_custom_policies(ctx):  # custom only: a managed policy is nobody's to adopt
+                if match(policy):
+                    return self._norm(policy)
         return None
 
     def outputs(self, ctx: Context, live: dict) -> dict:
@@ -115,8 +130,13 @@ class CachePolicy(Resource):
 
         _stale_etag_safe(attempt)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        return live.get("name") == ctx.desired.cdn.cache.name and _marker(ctx) in (live.get("comment") or "")
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # Cache policies take no tags: ours by the mark in the comment (written at create/adopt); one
+        # of ours under another name (cdn.cache.name changed) is renamed in place by the update.
+        if _marked(ctx, live.get("comment")):
+            return own.Ownership(own.OURS)
+        return _through_distribution(ctx, "cache policy") if live["id"] == _in_use(
+            ctx, "default_cache_behavior", "cache_policy_id") else own.Ownership(own.FOREIGN)
 
     def delete(self, ctx: Context, live: dict) -> None:
         _delete_with_etag(ctx, "get_cache_policy_config", "delete_cache_policy", live["id"])

@@ -1,4 +1,4 @@
-"""CloudFront distribution: found by our stack tag, created with tags, updated with IfMatch, waited on."""
+"""CloudFront distribution: found by our stack tag (else by its alias: foreign until adopted), created with tags, updated with IfMatch, waited on."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
@@ -144,29 +145,39 @@ class Distribution(Resource):
     # -- read ----------------------------------------------------------------------------------
     normalise = staticmethod(distribution_config.normalise)
 
-    def _tags(self, ctx: Context, arn: str) -> dict[str, str]:
-        return _tags_dict(_cf(ctx).list_tags_for_resource(Resource=arn).get("Tags", {}).get("Items"))
+    def _all_tags(self, ctx: Context, arn: str) -> list[dict]:
+        return _cf(ctx).list_tags_for_resource(Resource=arn).get("Tags", {}).get("Items") or []
 
-    def _find(self, ctx: Context) -> tuple[dict, dict] | None:
-        """(summary, tags) of the distribution tagged as this stack's, or None."""
+    def _tags(self, ctx: Context, arn: str) -> dict[str, str]:
+        return _tags_dict(self._all_tags(ctx, arn))
+
+    def _find(self, ctx: Context) -> tuple[dict, list[dict]] | None:
+        """(summary, tag list) of the distribution tagged as this stack's; else of the one that
+        carries one of our aliases (CloudFront allows only one per alias: it is foreign); or None."""
         stack = ctx.desired.stack.name
         summaries = _list_distributions(ctx)
         aliases = set(ctx.desired.cdn.aliases)
         by_alias = [s for s in summaries if aliases & set((s.get("Aliases") or {}).get("Items") or [])]
         # Aliases removed out of band: fall back to the comment before giving up.
         by_comment = [s for s in summaries if s not in by_alias and s.get("Comment") == ctx.desired.cdn.comment]
+        theirs = None
         for group in (by_alias, by_comment):
             for s in group:
-                tags = tag_index.tags(ctx, s["ARN"], lambda a: self._tags(ctx, a))
-                if tags.get("provision:stack") == stack:
-                    return s, tags
-        return None
+                # the tagging-API walk's tags when they show ours (system tags kept), else ListTagsForResource
+                items = tag_index.as_items(tag_index.full_tags(
+                    ctx, s["ARN"], lambda a: tag_index._full(self._all_tags(ctx, a))))
+                if _tags_dict(items).get("provision:stack") == stack:
+                    return s, items
+                if group is by_alias and theirs is None:
+                    theirs = (s, items)
+        return theirs
 
-    def _live(self, ctx: Context, dist_id: str, arn: str, domain: str, tags: dict) -> dict:
+    def _live(self, ctx: Context, dist_id: str, arn: str, domain: str, tags: dict | list[dict]) -> dict:
         got = _cf(ctx).get_distribution_config(Id=dist_id)
         live = self.normalise(got["DistributionConfig"])
-        live.update(id=dist_id, arn=arn, domain_name=domain, tags=tags,
-                    caller_reference=got["DistributionConfig"].get("CallerReference"),
+        items = tags if isinstance(tags, list) else [{"Key": k, "Value": v} for k, v in tags.items()]
+        live.update(id=dist_id, arn=arn, domain_name=domain, tags=_tags_dict(items),
+                    system_tags=own.system_tags(items), caller_reference=got["DistributionConfig"].get("CallerReference"),
                     **undeclared.live_extras(got["DistributionConfig"]))
         return live
 
@@ -176,6 +187,12 @@ class Distribution(Resource):
             return None
         s, tags = found
         return self._live(ctx, s["Id"], s["ARN"], s["DomainName"], tags)
+
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        o = super().ownership(ctx, live)
+        if o.state == own.FOREIGN and live.get("caller_reference") == self.caller_reference(ctx):
+            return own.Ownership(own.OURS)  # our CallerReference (a create whose tags did not land)
+        return o
 
     def outputs(self, ctx: Context, live: dict) -> dict:
         return {

@@ -6,9 +6,23 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...model import FieldChange, Resource
-from ._common import OAC_ADDR, OAI_ADDR, _cf, _delete_with_etag, _list_all, _marker, _stale_etag_safe
+from ._common import (
+    DIST_ADDR,
+    OAC_ADDR,
+    OAI_ADDR,
+    OAI_PREFIX,
+    _cf,
+    _delete_with_etag,
+    _in_use,
+    _list_all,
+    _marked,
+    _marker,
+    _stale_etag_safe,
+    _through_distribution,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -26,6 +40,7 @@ def _list_oais(ctx: Context) -> list[dict]:
 class OriginAccessIdentity(Resource):
     service = "CloudFront origin access identity"
     address = OAI_ADDR
+    read_after = (DIST_ADDR,)  # without ours: the one the alias's distribution uses
 
     def caller_reference(self, ctx: Context) -> str:
         return f"provision-{ctx.desired.stack.name}-oai-buildcache"
@@ -40,9 +55,12 @@ class OriginAccessIdentity(Resource):
         # Found by its comment (the list summaries carry no CallerReference; ownership is checked
         # against the CallerReference before any delete).
         want = self.comment(ctx)
-        for item in _list_oais(ctx):
-            if item.get("Comment") == want:
-                return {"id": item["Id"], "s3_canonical_user_id": item["S3CanonicalUserId"], "comment": item["Comment"]}
+        used = _in_use(ctx, "origin", "origin_access_identity").removeprefix(OAI_PREFIX)
+        for match in (lambda i: i.get("Comment") == want, lambda i: bool(used) and i["Id"] == used):
+            for item in _list_oais(ctx):
+                if match(item):
+                    return {"id": item["Id"], "s3_canonical_user_id": item["S3CanonicalUserId"],
+                            "comment": item.get("Comment") or ""}
         return None
 
     def outputs(self, ctx: Context, live: dict) -> dict:
@@ -91,9 +109,15 @@ class OriginAccessIdentity(Resource):
     def update(self, ctx: Context, desired: dict, live: dict, changes: tuple[FieldChange, ...]) -> None:
         self._put_comment(ctx, live["id"], desired["comment"])
 
-    def owned(self, ctx: Context, live: dict) -> bool:
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # OAIs take no tags: ours by our comment (the mark we write, also on one we adopted) or
+        # our CallerReference (the one we created).
+        if live.get("comment") == self.comment(ctx):
+            return own.Ownership(own.OURS)
         got = _cf(ctx).get_cloud_front_origin_access_identity_config(Id=live["id"])
-        return got["CloudFrontOriginAccessIdentityConfig"]["CallerReference"] == self.caller_reference(ctx)
+        if got["CloudFrontOriginAccessIdentityConfig"]["CallerReference"] == self.caller_reference(ctx):
+            return own.Ownership(own.OURS)
+        return _through_distribution(ctx, "origin access identity")
 
     def delete(self, ctx: Context, live: dict) -> None:
         _delete_with_etag(ctx, "get_cloud_front_origin_access_identity", "delete_cloud_front_origin_access_identity",
@@ -112,6 +136,7 @@ def _list_oacs(ctx: Context, fresh: bool = False) -> list[dict]:
 class OriginAccessControl(Resource):
     service = "CloudFront origin access control"
     address = OAC_ADDR
+    read_after = (DIST_ADDR,)  # without ours: the one the alias's distribution uses
 
     def name(self, ctx: Context) -> str:
         return f"{ctx.desired.stack.name}-buildcache"[:64]
@@ -137,9 +162,11 @@ class OriginAccessControl(Resource):
 
     def read(self, ctx: Context) -> dict | None:
         name = self.name(ctx)
-        for item in _list_oacs(ctx):
-            if item.get("Name") == name:
-                return self._norm(item)
+        used = _in_use(ctx, "origin", "origin_access_control_id")
+        for match in (lambda i: i.get("Name") == name, lambda i: bool(used) and i["Id"] == used):
+            for item in _list_oacs(ctx):
+                if match(item):
+                    return self._norm(item)
         return None
 
     def outputs(self, ctx: Context, live: dict) -> dict:
@@ -177,8 +204,12 @@ class OriginAccessControl(Resource):
 
         _stale_etag_safe(attempt)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        return live.get("name") == self.name(ctx) and _marker(ctx) in (live.get("description") or "")
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # OACs take no tags: ours by name and the mark in the description (written at create/adopt).
+        if live.get("name") == self.name(ctx) and _marked(ctx, live.get("description")):
+            return own.Ownership(own.OURS)
+        return _through_distribution(ctx, "origin access control") if live["id"] == _in_use(
+            ctx, "origin", "origin_access_control_id") else own.Ownership(own.FOREIGN)
 
     def delete(self, ctx: Context, live: dict) -> None:
         _delete_with_etag(ctx, "get_origin_access_control_config", "delete_origin_access_control", live["id"])

@@ -35,6 +35,7 @@ class _Api:
     CREATE: ClassVar[str] = "create_origin_request_policy"
     UPDATE: ClassVar[str] = "update_origin_request_policy"
     DELETE: ClassVar[str] = "delete_origin_request_policy"
+    DIST_FIELD: ClassVar[str] = "origin_request_policy_id"  # where the distribution's config names it
 
 
 class ManagedOriginRequestPolicy(_Api, ManagedPolicy):

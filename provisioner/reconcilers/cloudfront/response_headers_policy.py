@@ -33,6 +33,7 @@ class _Api:
     CREATE: ClassVar[str] = "create_response_headers_policy"
     UPDATE: ClassVar[str] = "update_response_headers_policy"
     DELETE: ClassVar[str] = "delete_response_headers_policy"
+    DIST_FIELD: ClassVar[str] = "response_headers_policy_id"  # where the distribution's config names it
 
 
 class ManagedResponseHeadersPolicy(_Api, ManagedPolicy):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ... import ownership as own
 from ... import retry
 from ...config import Alarm
 from ...model import FieldChange, Resource, Whole
@@ -88,11 +89,14 @@ class CloudWatchAlarm(Resource):
         if a is None:
             return None
         arn = a["AlarmArn"]
-        tags = ctx.memo(("cloudwatch:alarm_tags", ALARM_REGION), lambda: _tag_index(ctx)).get(arn)
+        listed = ctx.memo(("cloudwatch:alarm_tags", ALARM_REGION), lambda: _tag_index(ctx)).get(arn)
+        tags = tag_index._plain(listed) if listed is not None else None
+        system = own.system_tags(tag_index.as_items(listed or {}))
         if tags is None or any(tags.get(k) != v for k, v in ctx.tags.items()):
             # Not in the index, or different: confirm with the alarm itself (the index may lag).
             cw = ctx.client("cloudwatch", ALARM_REGION)
-            tags = _tags(cw.list_tags_for_resource(ResourceARN=arn).get("Tags"))
+            tag_list = cw.list_tags_for_resource(ResourceARN=arn).get("Tags")
+            tags, system = _tags(tag_list), own.system_tags(tag_list)
         threshold = a.get("Threshold")
         return {
             "arn": arn,
@@ -113,6 +117,7 @@ class CloudWatchAlarm(Resource):
             "actions_enabled": bool(a.get("ActionsEnabled", True)),
             "unit": a.get("Unit"),
             "tags": tags,
+            "system_tags": system,
             "state": a.get("StateValue"),
         }
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...config import DesiredState
 from ...model import FieldChange, Resource, Unknown, has_unknown
@@ -150,8 +151,9 @@ class Dashboard(Resource):
         ctx.client("cloudwatch", ALARM_REGION).put_dashboard(
             DashboardName=self.spec.name, DashboardBody=json.dumps(desired["body"], separators=(",", ":")))
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        return self.marker(ctx) in json.dumps(live.get("body"))
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # Dashboards take no tags: ours by the marker text in the body (written by every put).
+        return own.Ownership(own.OURS if self.marker(ctx) in json.dumps(live.get("body")) else own.FOREIGN)
 
     def delete(self, ctx: Context, live: dict) -> None:
         ctx.client("cloudwatch", ALARM_REGION).delete_dashboards(DashboardNames=[self.spec.name])

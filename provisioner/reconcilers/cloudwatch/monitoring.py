@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...model import FieldChange, Resource, Unknown, diff_fields
 from ._common import DIST, MONITORING
@@ -85,8 +86,8 @@ class MonitoringSubscription(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         self._delete(ctx.client("cloudfront"), live["distribution_id"])
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # No tags of its own: ours when it exists on our distribution.
-        dlive = ctx.live.get(DIST)
-        dist = ctx.resources.get(DIST)
-        return bool(live.get("exists")) and bool(dlive) and dist is not None and dist.owned(ctx, cast(dict, dlive))
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # No tags of its own: its distribution's, when it exists.
+        if not live.get("exists"):
+            return own.Ownership(own.ABSENT, parent=DIST)
+        return self.follows(ctx, DIST)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ...aws import error_code
 from ...model import FieldChange, Resource, diff_fields
@@ -100,8 +101,10 @@ class SnsTopic(Resource):
                 return None
             raise
         # from the tagging-API walk when it shows ours (the subscriptions tag included), else ListTagsForResource
-        all_tags = dict(tag_index.tags(ctx, arn, lambda a: _tags(sns.list_tags_for_resource(ResourceArn=a).get("Tags")),
-                                       ALARM_REGION))
+        full = tag_index.full_tags(ctx, arn, lambda a: tag_index._full(sns.list_tags_for_resource(ResourceArn=a).get("Tags")),
+                                   ALARM_REGION)
+        tag_list = tag_index.as_items(full)
+        all_tags = _tags(tag_list)
         recorded = set(all_tags.pop(SUBS_TAG, "").split())
         wanted = {e.lower() for e in self.emails}
         subs: dict[str, str] = {}  # managed address -> subscription arn ("PendingConfirmation" while pending)
@@ -123,6 +126,7 @@ class SnsTopic(Resource):
             "arn": arn,
             "policy": live_policy,
             "tags": all_tags,
+            "system_tags": own.system_tags(tag_list),
             "email_subscriptions": sorted(subs),
             "subscription_arns": subs,
             "pending_confirmation": sorted(a for a, s in subs.items() if not s.startswith("arn:")),

@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ... import retry
 from ...aws import error_code
@@ -22,7 +23,17 @@ TRUST_SID = "GitHubActionsOIDC"
 
 
 def _tags(tagset: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not own.is_system_tag(t["Key"])}
+
+
+def _not_ours(stack: str, tagset: list[dict] | None) -> bool:
+    return _tags(tagset).get(own.STACK_TAG) != stack
+
+
+
+
+
+
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict]:

@@ -1,4 +1,10 @@
-"""IAM OIDC identity provider for GitHub Actions: found by URL, adopted when shared, deleted only when ours alone."""
+"""IAM OIDC identity provider for GitHub Actions: found by URL; shared when not ours (only extended); deleted only when ours alone.
+
+One provider per URL per account: if it is not tagged ours, it is *shared* (another stack, team or
+tool made it, e.g. the CDK custom resource of the original stack). A shared provider is never
+claimed with our tags and never deleted; it is only ever extended: the client ids and thumbprints
+we need are added, nobody else's are removed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
@@ -63,7 +70,7 @@ class OidcProvider(Resource):
         if got is None:  # deleted between list and get
             return None
         tags = _tags(got.get("Tags"))
-        adopted = tags.get("provision:stack") != ctx.desired.stack.name
+        shared = tags.get(own.STACK_TAG) != ctx.desired.stack.name
         have, want = sorted(set(got.get("ClientIDList") or [])), set(self.spec.client_ids)
         return {
             "arn": arn,
@@ -71,14 +78,24 @@ class OidcProvider(Resource):
             "client_ids": [c for c in have if c in want],  # ours present; others are UNEXPECTED
             "thumbprints": sorted({t.lower() for t in got.get("ThumbprintList") or []}),
             "tags": tags,
-            # Shared provider we did not create: adopt its settings, never claim it with our tags.
-            "adopted": adopted,
-            **undeclared.client_id_extras(have, want, shared=adopted),
+            # Shared provider we did not create: only extended, never claimed with our tags; client
+            # ids of others are UNEXPECTED but report-only (never removed)
+            "shared": shared,
+            **undeclared.client_id_extras(have, want, shared=shared),
         }
 
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        if not live.get("shared"):
+            return own.Ownership(own.OURS)
+        other = (live.get("tags") or {}).get(own.STACK_TAG)
+        return own.Ownership(own.SHARED, f"provision stack {other}" if other else "")
+
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
-        if live.get("adopted"):
+        if live.get("shared"):  # extend only: what we need added to what is there; no tags of ours
             desired = {k: v for k, v in desired.items() if k != "tags"}
+            for key in ("client_ids", "thumbprints"):
+                if key in desired:
+                    desired[key] = sorted(set(desired[key]) | set(live.get(key) or []))
         return diff_fields(desired, live)
 
     def outputs(self, ctx: Context, live: dict) -> dict:
@@ -110,12 +127,12 @@ class OidcProvider(Resource):
             want, have = set(desired["client_ids"]), set(live.get("client_ids") or [])
             for cid in sorted(want - have):  # add first: the list is never empty in between
                 iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=cid)
-            for cid in sorted(have - want):
+            for cid in sorted(have - want) if not live.get("shared") else ():  # never someone else's
                 iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=cid)
         if "thumbprints" in top:
-            iam.update_open_id_connect_provider_thumbprint(
-                OpenIDConnectProviderArn=arn, ThumbprintList=list(desired["thumbprints"]))
-        if "tags" in top and not live.get("adopted"):
+            thumbs = set(desired["thumbprints"]) | (set(live.get("thumbprints") or []) if live.get("shared") else set())
+            iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=sorted(thumbs))
+        if "tags" in top and not live.get("shared"):
             have_tags = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have_tags.get(k) != v}
             if changed:

@@ -7,13 +7,28 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
 from . import undeclared
-from ._common import BUCKET, PROVIDER, ROLE, TRUST_SID, _diff_with_policies, _doc, _dumps, _is_arn, _missing, _read_new, _tag_list, _tags, bucket_policy
+from ._common import (
+    BUCKET,
+    PROVIDER,
+    ROLE,
+    TRUST_SID,
+    _diff_with_policies,
+    _doc,
+    _dumps,
+    _is_arn,
+    _missing,
+    _read_new,
+    _tag_list,
+    _tags,
+    bucket_policy,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -81,7 +96,7 @@ class GithubRole(Resource):
         # Right after CreateRole, GetRole can answer the role's unique id (AROA...) as its Arn
         # (Terraform's role.go waitRoleARNIsNotUniqueID): keep the ARN CreateRole answered.
         arn = role["Arn"] if _is_arn(role.get("Arn")) or not self._created_arn else self._created_arn
-        return {
+        live = {
             "arn": arn,
             "path": role.get("Path", "/"),
             "description": role.get("Description", ""),
@@ -89,8 +104,10 @@ class GithubRole(Resource):
             "trust_policy": _doc(role.get("AssumeRolePolicyDocument")),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(role.get("Tags")),
+            "system_tags": own.system_tags(role.get("Tags")),
             **extras(role),
         }
+        return live
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
         return _diff_with_policies(desired, live, ("trust_policy", "policy"))
@@ -140,17 +157,19 @@ class GithubRole(Resource):
             retry.call("iam_propagation", lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=body))
         if "policy" in top:
             self._put_policy(ctx, desired)
+        # what nobody declared (an adopted principal: its previous owner's policies) goes once ours
+        # is in place, and before our tag marks it ours
+        undeclared.remove_role(ctx, name, changes)
         if top & {"max_session_duration", "description"}:
             # Always both: the UpdateRole API reference says an omitted MaxSessionDuration is reset
             # to one hour (and the sandbox also clears an omitted Description). One call.
             iam.update_role(RoleName=name, MaxSessionDuration=desired["max_session_duration"],
                             Description=desired["description"])
-        if "tags" in top:
+        if "tags" in top:  # last: our tag is the mark that it is ours (an adoption commits here)
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
                 iam.tag_role(RoleName=name, Tags=_tag_list(changed))
-        undeclared.remove_role(ctx, name, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")

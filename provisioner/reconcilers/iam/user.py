@@ -7,13 +7,25 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code
 from ...config import DesiredState
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
 from . import undeclared
-from ._common import BUCKET, USER, _diff_with_policies, _doc, _dumps, _missing, _read_new, _tag_list, _tags, bucket_policy
+from ._common import (
+    BUCKET,
+    USER,
+    _diff_with_policies,
+    _doc,
+    _dumps,
+    _missing,
+    _read_new,
+    _tag_list,
+    _tags,
+    bucket_policy,
+)
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -47,13 +59,15 @@ class AdminUser(Resource):
         user = got["User"]
         inline = _read_new(lambda: iam.get_user_policy(UserName=self.spec.name, PolicyName=self.spec.policy_name),
                            new=self._policy_written)
-        return {
+        live = {
             "arn": user["Arn"],
             "path": user.get("Path", "/"),
             "policy": _doc(inline["PolicyDocument"]) if inline else None,
             "tags": _tags(user.get("Tags")),
+            "system_tags": own.system_tags(user.get("Tags")),
             **extras(user),
         }
+        return live
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
         return _diff_with_policies(desired, live, ("policy",))
@@ -88,12 +102,14 @@ class AdminUser(Resource):
             iam.update_user(UserName=self.spec.name, NewPath=desired["path"])
         if "policy" in top:
             self._put_policy(ctx, desired)
-        if "tags" in top:
+        # what nobody declared (an adopted principal: its previous owner's policies) goes once ours
+        # is in place, and before our tag marks it ours
+        undeclared.remove_user(ctx, self.spec.name, changes)
+        if "tags" in top:  # last: our tag is the mark that it is ours
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
             if changed:
                 iam.tag_user(UserName=self.spec.name, Tags=_tag_list(changed))
-        undeclared.remove_user(ctx, self.spec.name, changes)
 
     def delete(self, ctx: Context, live: dict) -> None:
         iam = ctx.client("iam")

@@ -14,12 +14,14 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import retry
 from ...aws import error_code, http_status
 from ...config import Bucket
 from ...context import Context
 from ...errors import PreconditionError
 from ...model import FieldChange, Resource
+from .. import _registry as registry
 from .. import tag_index
 from . import undeclared as s3_undeclared
 
@@ -98,7 +100,7 @@ def _rule_to_aws(r: dict) -> dict:
 
 
 def _tags_dict(tagset: list[dict] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in (tagset or []) if not t["Key"].lower().startswith("aws:")}
+    return {t["Key"]: t["Value"] for t in (tagset or []) if not own.is_system_tag(t["Key"])}
 
 
 class S3Bucket(Resource):
@@ -141,8 +143,9 @@ class S3Bucket(Resource):
             "x-amz-bucket-region") or self.region
         extras = s3_undeclared.start_reads(ctx, self.spec, self.region)  # what is not declared: read at the same time
         with ThreadPoolExecutor(max_workers=len(_SUB_READS) + 1, thread_name_prefix="s3-read") as pool:
-            tagged = pool.submit(tag_index.tags, ctx, self.spec.arn,
-                                 lambda _arn: _tags_dict((_get(s3, "tags", name) or {}).get("TagSet")), self.region)
+            # system tags kept: ownership names the CloudFormation stack of a foreign bucket
+            tagged = pool.submit(tag_index.full_tags, ctx, self.spec.arn,
+                                 lambda _arn: tag_index._full((_get(s3, "tags", name) or {}).get("TagSet")), self.region)
             got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS), strict=True))
         enc = got["encryption"]
         algo = None
@@ -154,8 +157,9 @@ class S3Bucket(Resource):
         pab = got["public_access_block"]
         pabc = (pab or {}).get("PublicAccessBlockConfiguration", {})
         lc = got["lifecycle"]
-        own = got["ownership"]
-        own_rules = (own or {}).get("OwnershipControls", {}).get("Rules", [])
+        controls = got["ownership"]
+        own_rules = (controls or {}).get("OwnershipControls", {}).get("Rules", [])
+        tagset = tag_index.as_items(tagged.result())
         return {
             "region": region,
             "encryption": algo,
@@ -164,9 +168,18 @@ class S3Bucket(Resource):
             "public_access_block": {f: bool(pabc.get(f, False)) for f in PAB_FLAGS},
             "lifecycle": sorted((_norm_rule(r) for r in (lc or {}).get("Rules", [])), key=lambda r: r["id"]),
             "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
-            "tags": tagged.result(),
+            "tags": _tags_dict(tagset),
+            "system_tags": own.system_tags(tagset),
             **extras(),
         }
+
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        # Our tag; or our registry entry, written before CreateBucket (a crash before the first
+        # tag write leaves a bucket that is ours but untagged).
+        o = super().ownership(ctx, live)
+        if o.state == own.FOREIGN and registry.registered(ctx, registry.bucket_key(self.spec.name)):
+            return own.Ownership(own.OURS)
+        return o
 
     def outputs(self, ctx: Context, live: dict) -> dict:
         name = self.spec.name
@@ -184,10 +197,12 @@ class S3Bucket(Resource):
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         if desired.get("object_ownership"):
             kwargs["ObjectOwnership"] = desired["object_ownership"]
+        registry.register(ctx, [registry.bucket_key(self.spec.name)])  # write-ahead: ours until tagged
         try:
             s3.create_bucket(**kwargs)
         except ClientError as e:
             if error_code(e) == "BucketAlreadyExists":
+                registry.unregister(ctx, [registry.bucket_key(self.spec.name)])
                 raise PreconditionError(f"S3 bucket name {self.spec.name!r} is taken by another account") from None
             if error_code(e) != "BucketAlreadyOwnedByYou":  # a re-run after a crash: adopt it
                 raise
@@ -252,3 +267,4 @@ class S3Bucket(Resource):
                 "(empty it yourself, or keep retain_on_destroy = true)"
             )
         s3.delete_bucket(Bucket=self.spec.name)
+        registry.unregister(ctx, [registry.bucket_key(self.spec.name)])

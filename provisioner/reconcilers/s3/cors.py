@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...config import Bucket, CorsRule
 from ...context import Context
@@ -99,6 +100,5 @@ class BucketCors(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         ctx.client("s3", self.region).delete_bucket_cors(Bucket=self.spec.name)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        blive = ctx.live.get(self.bucket_address)
-        return bool(blive) and ctx.resources[self.bucket_address].owned(ctx, blive or {})
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        return self.follows(ctx, self.bucket_address)  # takes no tags: it is its bucket's

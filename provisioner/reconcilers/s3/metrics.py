@@ -16,6 +16,7 @@ import json
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ...aws import error_code
 from ...config import Bucket
 from ...context import Context
@@ -70,6 +71,5 @@ class BucketMetrics(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         ctx.client("s3", self.region).delete_bucket_metrics_configuration(Bucket=self.spec.name, Id=self.id)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        blive = ctx.live.get(self.bucket_address)
-        return bool(blive) and ctx.resources[self.bucket_address].owned(ctx, blive or {})
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        return self.follows(ctx, self.bucket_address)  # takes no tags: it is its bucket's

@@ -8,6 +8,21 @@ in a statement of its own (as the live CDK stack has it), so a missing key answe
 ``s3:PutObject`` under ``<prefix>/AWSLogs/<account>/`` with ``bucket-owner-full-control``, both
 conditioned on ``aws:SourceArn`` = the trail's ARN (CloudTrail User Guide, "Amazon S3 bucket policy
 for CloudTrail"); CreateTrail refuses a bucket without them (InsufficientS3BucketPolicyException).
+
+Ownership: ``s3_bucket_policy.<key>`` follows its bucket's (a policy takes no tags). Its desired
+document is ours plus every grant of the live policy that a live distribution's origin still uses
+(``grants.in_use``: an origin on this bucket, its OAI, or its OAC + the distribution's ARN). While a
+distribution with an origin on this bucket is not ``Deployed`` (a switch in flight, or
+``--no-wait``), every CloudFront grant of the live policy is kept. So the policy never drops a grant
+users are being served through; it drops it at the first apply after nobody uses it.
+
+Expand, switch, contract (the engine's invariant): the buildcache policy has
+``expand_before = (cloudfront_distribution.cdn,)``. Right before the distribution changes, the
+policy gets the grants the new state needs (``expand_desired``: our statements known by then plus
+every grant in use, only when that adds a grant); then the distribution switches and is waited
+for; then, at its place after the distribution, the policy takes its own value (the old grant goes
+once no live distribution uses it). A grant to an OAI that no longer exists is never kept (it
+grants nobody, and S3 refuses a policy naming it).
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ... import ownership as own
 from ... import policy as pol
 from ... import retry
 from ...aws import error_code
@@ -25,6 +41,7 @@ from ...context import Context
 from ...model import FieldChange, Resource, Unknown, has_unknown
 from ..cloudtrail import account_id, trail_arn
 from .bucket import _get
+from .grants import grantees, in_use, oai_by_canonical, principals_exist, without_sid
 
 OAI = "cloudfront_oai.buildcache"
 DIST = "cloudfront_distribution.cdn"
@@ -92,9 +109,12 @@ class S3BucketPolicy(Resource):
         self.spec = spec
         self.region = region
         self.address = f"s3_bucket_policy.{spec.key}"
-        deps = [f"s3_bucket.{spec.key}"]
+        self.bucket = f"s3_bucket.{spec.key}"
+        deps = [self.bucket]
         if spec.key == "buildcache":
-            deps.append("cloudfront_oai.buildcache" if origin_access == "oai" else "cloudfront_distribution.cdn")
+            # after the distribution (contract), expanded before it changes (expand_before)
+            deps += [OAI if origin_access == "oai" else "cloudfront_oac.buildcache", DIST]
+            self.expand_before = (DIST,)
         self.depends_on = tuple(deps)
 
     def _aliases(self, ctx: Context) -> dict[str, str]:
@@ -107,14 +127,52 @@ class S3BucketPolicy(Resource):
             return {}
         return {cid: arn}
 
+    def _live_statements(self, ctx: Context) -> list[dict]:
+        return list(((ctx.live.get(self.address) or {}).get("policy") or {}).get("Statement") or [])
+
+    def _kept(self, ctx: Context, ours: list[dict]) -> list[dict]:
+        """Live grants a live distribution still uses (all CloudFront grants while one deploys) that ours lack."""
+        live = self._live_statements(ctx)
+        if self.spec.key != "buildcache" or not live:
+            return []
+        used, deploying = in_use(ctx, self.spec.name)
+        by_cid = oai_by_canonical(ctx, live)
+        granted = set().union(*(grantees(s) for s in ours if not has_unknown(s)))
+        taken = {str(s.get("Sid")) for s in ours if s.get("Sid")}
+        kept = []
+        for s in live:
+            g = grantees(s, by_cid)
+            if g and ((g & used) - granted or (deploying and g - granted)) and principals_exist(ctx, g):
+                kept.append(without_sid(s, taken))
+        return kept
+
     def desired(self, ctx: Context) -> dict:
         doc = bucket_policy_document(ctx, self.spec)
+        kept = self._kept(ctx, doc["Statement"])
+        doc["Statement"] += kept
         if not doc["Statement"]:
             return {"policy": None}
-        return {"policy": doc}
+        out: dict[str, Any] = {"policy": doc}
+        if kept:
+            out["kept"] = len(kept)
+        return out
+
+    def expand_desired(self, ctx: Context) -> dict | None:
+        """Before the distribution changes: our statements that are known by now plus every grant in
+        use (``desired`` keeps those), if that adds a grant the live policy lacks; else nothing."""
+        if self.spec.key != "buildcache":
+            return None
+        doc = self.desired(ctx).get("policy") or {}
+        known = [s for s in doc.get("Statement", []) if not has_unknown(s)]
+        live = self._live_statements(ctx)
+        by_cid = oai_by_canonical(ctx, live)
+        have = set().union(*(grantees(s, by_cid) for s in live)) if live else set()
+        if not any(grantees(s) - have for s in known):
+            return None  # the coming change needs no grant that is not there yet
+        return {"policy": {"Version": "2012-10-17", "Statement": known}}
 
     def read(self, ctx: Context) -> dict | None:
-        if ctx.live.get(f"s3_bucket.{self.spec.key}") is None and ctx.managed(f"s3_bucket.{self.spec.key}"):
+        if ctx.live.get(self.bucket) is None and ctx.managed(self.bucket):
             return None  # the bucket does not exist yet: nor does its policy
         s3 = ctx.client("s3", self.region)
         try:
@@ -136,7 +194,12 @@ class S3BucketPolicy(Resource):
             return [FieldChange("policy", None, want, "ADD")]
         if has_unknown(want):
             return [FieldChange("policy", have, want)]
-        return pol.field_changes("policy", want, have)
+        out = pol.field_changes("policy", want, have)
+        if out and desired.get("kept"):
+            out.append(FieldChange("policy.kept", None, f"keeps {desired['kept']} live grant statement(s) a "
+                                   "distribution's origin still uses; they go at the first apply after nobody "
+                                   "uses them", "NOTE"))
+        return out
 
     def create(self, ctx: Context, desired: dict) -> None:
         self._put(ctx, desired)
@@ -161,10 +224,8 @@ class S3BucketPolicy(Resource):
     def delete(self, ctx: Context, live: dict) -> None:
         ctx.client("s3", self.region).delete_bucket_policy(Bucket=self.spec.name)
 
-    def owned(self, ctx: Context, live: dict) -> bool:
-        # A policy carries no tags; it is ours when its bucket is.
-        blive = ctx.live.get(f"s3_bucket.{self.spec.key}")
-        return blive is not None and bool(blive) and ctx.resources[f"s3_bucket.{self.spec.key}"].owned(ctx, blive)
+    def ownership(self, ctx: Context, live: dict) -> own.Ownership:
+        return self.follows(ctx, self.bucket)  # a policy carries no tags: it is its bucket's
 
     @property
     def retain_on_destroy(self) -> bool:  # type: ignore[override]

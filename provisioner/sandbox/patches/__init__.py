@@ -38,6 +38,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``s3_metrics``: bucket metrics configurations (Put/Get/List/Delete, ``NoSuchConfiguration``).
 - ``cloudtrail``: CreateTrail/UpdateTrail check the bucket policy grants CloudTrail delivery;
   duplicate and missing trails answer as AWS does; HasCustomEventSelectors; the tagging API lists trails.
+- ``cloudfront_aliases``: ``CNAMEAlreadyExists`` for a second distribution with an alias.
+- ``route53`` also: CREATE of a record set that exists is ``InvalidChangeBatch``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def apply() -> None:
         from . import (
             acm,
             cloudfront_access,
+            cloudfront_aliases,
             cloudfront_behaviours,
             cloudfront_distribution,
             cloudfront_headers,
@@ -91,5 +94,6 @@ def apply() -> None:
         s3_metrics.apply()
         cloudtrail.apply()
         cloudtrail.apply_tagging()
+        cloudfront_aliases.apply()
         acm.apply()
         _applied = True

@@ -86,7 +86,8 @@ def _route53(resp: Any, op: str) -> tuple[list[str], dict[str, Any]]:
 
 
 _CF_KINDS = (("CachePolicy", "cache-policy"), ("OriginAccessControl", "origin-access-control"),
-             ("CloudFrontOriginAccessIdentity", "origin-access-identity"))
+             ("CloudFrontOriginAccessIdentity", "origin-access-identity"),
+             ("ResponseHeadersPolicy", "response-headers-policy"), ("OriginRequestPolicy", "origin-request-policy"))
 
 
 def _cloudfront(resp: Any, op: str, acct: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Route 53 as AWS has it: ListHostedZonesByName ordering and paging, TXT record values.
+"""Route 53 as AWS has it: ListHostedZonesByName ordering and paging, TXT record values, CREATE of an existing record.
 
 AWS behaviour reproduced:
 
@@ -14,6 +14,11 @@ AWS behaviour reproduced:
   should be enclosed in quotation marks)" or "CharacterStringTooLong (Value is too long)" (the
   messages users report, e.g. rusoto issue #1046, boto3 issue #1462; Terraform's route53 code quotes
   TXT/SPF values itself for this reason). moto stores any value.
+- https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html:
+  ``CREATE`` "Creates a resource record set that has the specified values"; for one that already
+  exists the whole batch fails with ``InvalidChangeBatch`` "Tried to create resource record set
+  [name='x.', type='A'] but it already exists" (the batch is atomic: nothing is changed). moto 5.2.1
+  checks that only when the identical change was sent before, and otherwise adds a duplicate.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.route53 import models as r53_models
 from moto.route53 import responses as r53_responses
-from moto.route53.exceptions import InvalidInput, Route53ClientError
+from moto.route53.exceptions import InvalidInput, ResourceRecordAlreadyExists, Route53ClientError
 
 from ._common import int_param
 
@@ -85,9 +90,38 @@ def _apply_txt() -> None:
     Backend.change_resource_record_sets = change_resource_record_sets
 
 
+def _fqdn(name: str) -> str:
+    n = name.replace("\\052", "*").lower()
+    return n if n.endswith(".") else n + "."
+
+
+def _apply_create_existing() -> None:
+    """ChangeResourceRecordSets: CREATE of a record set that exists fails the whole batch."""
+    Backend = r53_models.Route53Backend
+    orig_change = Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self: Any, zoneid: str, change_list: list[dict[str, Any]]) -> Any:
+        zone = self.get_hosted_zone(zoneid)
+        existing = {(_fqdn(r.name), r.type, r.set_identifier) for r in zone.rrsets}
+        for change in change_list:  # in batch order: a DELETE then CREATE of one record is a replace
+            rr = change.get("ResourceRecordSet") or {}
+            key = (_fqdn(rr.get("Name", "")), rr.get("Type"), rr.get("SetIdentifier"))
+            if change.get("Action") == "CREATE":
+                if key in existing:
+                    raise ResourceRecordAlreadyExists(name=key[0], _type=str(key[1]))
+                existing.add(key)
+            elif change.get("Action") == "DELETE":
+                existing.discard(key)
+        return orig_change(self, zoneid, change_list)
+
+    Backend.change_resource_record_sets = change_resource_record_sets
+
+
 def apply() -> None:
-    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*; TXT values."""
+    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*; TXT values;
+    CREATE of an existing record set is InvalidChangeBatch."""
     _apply_txt()
+    _apply_create_existing()
     Response = r53_responses.Route53
 
     # AWS: zones sorted by name with labels reversed (com.example.www), then by id; the list
