@@ -84,7 +84,8 @@ class Context:
         """Poll a boto3 waiter (its own acceptors), showing progress, bounded by ``timeout``."""
         from botocore.exceptions import WaiterError
 
-        delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
+        # PROVISION_POLL_SCALE: the timing bench scales AWS's durations and the poll intervals together
+        delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay)) * float(os.environ.get("PROVISION_POLL_SCALE", "1") or 1)
         waiter = client.get_waiter(waiter_name)
         self.progress.limit(description, timeout)
         start = time.monotonic()
