@@ -33,8 +33,11 @@ SANDBOX_ENV = {"route53": "PROVISION_SANDBOX_ROUTE53_INSYNC_SECONDS", "acm": "PR
                "cloudfront": "PROVISION_SANDBOX_DEPLOY_SECONDS"}
 
 
-def durations(scale: float) -> dict[str, float]:
-    return {k: v * scale for k, v in BASE.items()}
+OFF_GRID = 7.0  # --off-grid: 37 / 67 / 247 s (issue 21's second row: off every tool's poll grid)
+
+
+def durations(scale: float, off_grid: bool = False) -> dict[str, float]:
+    return {k: (v + (OFF_GRID if off_grid else 0.0)) * scale for k, v in BASE.items()}
 
 
 @dataclass
@@ -215,8 +218,8 @@ def timeline(ss: list[Settle], wall: float, width: int = 60) -> list[str]:
     return lines
 
 
-def analyse(log: list[dict], wall: float, scale: float) -> dict[str, Any]:
-    ss = settles(log, durations(scale))
+def analyse(log: list[dict], wall: float, dur: dict[str, float]) -> dict[str, Any]:
+    ss = settles(log, dur)
     path, chain = critical_path(ss)
     return {"wall_s": wall, "critical_path_s": path, "ratio": wall / path if path else None,
             "chain": [f"{s.label} ({s.duration:g} s)" for s in chain],
