@@ -162,7 +162,7 @@ def _apply_changes() -> None:
 
     def change_resource_record_sets(self: Any) -> ActionResult:
         result = orig_change(self)
-        body = dict(result.result)  # type: ignore[call-overload]
+        body = dict(result.result)
         change_id = "C" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(13))
         with _lock:
             _submitted[change_id] = time.monotonic()
