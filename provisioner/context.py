@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 import time
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterator
 
 import structlog
 
@@ -19,6 +19,31 @@ from .errors import ProvisionError
 from .model import Resource, Unknown
 
 log = structlog.get_logger("provision")
+
+FIRST_POLL_SECONDS = 0.5  # the first re-poll of a wait: soon, so a quick settle is seen quickly
+POLL_BACKOFF = 2.0  # then each pause doubles, up to the waiter's own interval
+_sleep = time.sleep  # module-level so a test can record the pauses (tests/test_wait_schedule.py)
+_clock = time.monotonic
+
+
+def poll_schedule(interval: float, first: float = FIRST_POLL_SECONDS, factor: float = POLL_BACKOFF) -> Iterator[float]:
+    """The pauses between the polls of a wait: ``first`` (at most ``interval``), then geometric
+    (``factor``) up to ``interval``, then ``interval`` for good."""
+    pause = min(first, interval)
+    while True:
+        yield pause
+        pause = min(pause * factor, interval)
+
+
+def wait_intervals(delay: float) -> tuple[float, float]:
+    """(first pause, interval) of a wait whose waiter polls every ``delay`` seconds.
+
+    ``PROVISION_POLL_SECONDS`` replaces the interval (the first pause is then at most that);
+    ``PROVISION_POLL_SCALE`` multiplies both (the timing bench scales AWS's durations and the
+    product's poll intervals together)."""
+    scale = float(os.environ.get("PROVISION_POLL_SCALE", "1") or 1)
+    interval = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
+    return min(FIRST_POLL_SECONDS, interval) * scale, interval * scale
 
 
 class Context:
@@ -90,31 +115,35 @@ class Context:
     # -- waiting -----------------------------------------------------------------------------
     def wait_for(self, description: str, client: Any, waiter_name: str, *, delay: float, timeout: float,
                  **kwargs: Any) -> None:
-        """Poll a boto3 waiter (its own acceptors), showing progress, bounded by ``timeout``."""
+        """Poll a boto3 waiter (its own acceptors), showing progress, bounded by ``timeout``.
+
+        The first poll is at once, the next ``FIRST_POLL_SECONDS`` later, then the pauses double up
+        to ``delay`` (the waiter's interval): a settle that takes seconds is seen within a second or
+        two, a long one costs no more polls than the interval allows. The last pause is cut so that
+        one poll falls on the time limit."""
         from botocore.exceptions import WaiterError
 
-        delay = float(os.environ.get("PROVISION_POLL_SECONDS", delay))
+        first, interval = wait_intervals(delay)
+        pauses = poll_schedule(interval, first)
         waiter = client.get_waiter(waiter_name)
         self.progress.limit(description, timeout)
-        start = time.monotonic()
-        polls = 0
+        start = _clock()
         while True:
-            polls += 1
             try:
                 waiter.wait(WaiterConfig={"Delay": 0, "MaxAttempts": 1}, **kwargs)
-                self.progress.done(description, time.monotonic() - start)
+                self.progress.done(description, _clock() - start)
                 return
             except WaiterError as e:
                 reason = str(getattr(e, "kwargs", {}).get("reason", e))
                 if "terminal failure" in reason:
                     raise ProvisionError(f"waiting for {description}: {reason}") from None
-            elapsed = time.monotonic() - start
-            if elapsed > timeout:
+            elapsed = _clock() - start
+            if elapsed >= timeout:
                 raise ProvisionError(
                     f"waiting for {description}: not done after {elapsed:.0f}s; run apply again later to resume"
                 )
             self.progress.tick(description, elapsed)
-            time.sleep(delay)
+            _sleep(min(next(pauses), timeout - elapsed))
 
 
 class Progress:

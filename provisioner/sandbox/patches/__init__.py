@@ -12,7 +12,8 @@ The modules import moto at their top; this package imports them only inside :fun
 
 - ``acm``: certificates ISSUED at once (``MOTO_ACM_VALIDATION_WAIT`` unset); a deleted
   certificate's idempotency token requests a new one; ListCertificates may lag behind
-  RequestCertificate (off unless set).
+  RequestCertificate (off unless set); DNS validation that starts when the validation CNAME exists
+  (``PROVISION_SANDBOX_ACM_ISSUE_SECONDS``, off unless set).
 - ``cloudfront_distribution``: origins echo S3OriginConfig/OriginAccessControlId; real ARN;
   InProgress -> Deployed; ETag/IfMatch; DistributionNotDisabled; ListDistributions summaries and
   paging; tags only on existing distributions; invalidations ``Completed``.
@@ -23,7 +24,8 @@ The modules import moto at their top; this package imports them only inside :fun
 - ``cloudwatch``: DescribeAlarms in name order, MaxRecords/NextToken; PutMetricAlarm starts new alarms
   INSUFFICIENT_DATA, keeps an updated alarm's state and ignores its Tags.
 - ``route53``: ListHostedZonesByName ordering and paging; TXT values must be quoted strings of at
-  most 255 characters.
+  most 255 characters; a unique change Id per batch, PENDING then INSYNC
+  (``PROVISION_SANDBOX_ROUTE53_INSYNC_SECONDS``, 0 = INSYNC at once).
 - ``iam``: Add/RemoveClientIDTo/FromOpenIDConnectProvider; NoSuchEntity deleting an unknown provider;
   eventual-consistency windows after creates and policy deletes (off unless set); a user's
   permissions boundary; the broad AWS managed policies (AdministratorAccess...).
@@ -96,4 +98,5 @@ def apply() -> None:
         cloudtrail.apply_tagging()
         cloudfront_aliases.apply()
         acm.apply()
+        acm.apply_dns_validation()
         _applied = True

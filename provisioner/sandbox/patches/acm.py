@@ -3,6 +3,16 @@
 - A sandbox setting, not an AWS behaviour: DNS validation is not simulated, so
   ``moto.settings.ACM_VALIDATION_WAIT = 0`` (certificates are ``ISSUED`` at once) unless the
   operator set ``MOTO_ACM_VALIDATION_WAIT`` explicitly (:func:`apply_validation_wait`).
+- DNS validation, when ``PROVISION_SANDBOX_ACM_ISSUE_SECONDS`` is set (unset: the above, as before):
+  a certificate stays ``PENDING_VALIDATION`` until every validation CNAME DescribeCertificate names
+  (``DomainValidationOptions[].ResourceRecord``, name and value) exists in a hosted zone of the
+  account, and turns ``ISSUED`` that many seconds after the last of them was written. ACM User
+  Guide, dns-validation.html: "ACM ... validates the domain" once the CNAME "is added to your DNS
+  configuration", retried for 72 hours; CertificateDetail ``Status``: "A certificate enters status
+  PENDING_VALIDATION upon being requested ... If validation succeeds, the certificate enters
+  status ISSUED". moto issues it ``MOTO_ACM_VALIDATION_WAIT`` (60 s) after the request, whether
+  the record exists or not. The clock starts at the write (not at INSYNC): issue 21's figures
+  (ISSUED 60 s after the CNAME exists) count the propagation inside those seconds.
 - Idempotency tokens (API_RequestCertificate.html, IdempotencyToken): repeated calls with one token
   within an hour "request only one certificate", and AWS never answers 500 here. moto keeps the
   token -> ARN mapping after ``DeleteCertificate`` and then fails the next request with that token
@@ -63,6 +73,51 @@ def _seconds(name: str, default: float) -> float:
 def hyphenated(key_algorithm: str) -> str:
     """``RSA_2048`` -> ``RSA-2048``, ``EC_prime256v1`` -> ``EC-prime256v1`` (AWS's answer form)."""
     return key_algorithm.replace("_", "-", 1)
+
+
+ISSUE_SECONDS_ENV = "PROVISION_SANDBOX_ACM_ISSUE_SECONDS"
+
+
+def issue_seconds() -> float | None:
+    """Seconds from the validation CNAME's write to ISSUED; None (unset) = no DNS validation simulated."""
+    raw = os.environ.get(ISSUE_SECONDS_ENV, "")
+    if raw == "":
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def validation_started(bundle: Any) -> float | None:
+    """When the last of the certificate's validation CNAMEs was written (monotonic), None while one is missing."""
+    from . import route53
+
+    options = CertBundle.describe(bundle)["Certificate"].get("DomainValidationOptions") or []
+    times = []
+    for option in options:
+        rr = option.get("ResourceRecord") or {}
+        at = route53.written_at(bundle.arn.split(":")[4], rr.get("Name", ""), rr.get("Type", "CNAME"), rr.get("Value", ""))
+        if at is None:
+            return None
+        times.append(at)
+    return max(times) if times else None
+
+
+def apply_dns_validation() -> None:
+    """PENDING_VALIDATION until the validation CNAMEs exist, ISSUED ``issue_seconds()`` after (when set)."""
+    original_check = CertBundle.check
+
+    def check(self: Any) -> None:
+        seconds = issue_seconds()
+        if seconds is None or self.type != "AMAZON_ISSUED" or self.status != "PENDING_VALIDATION":
+            original_check(self)
+            return
+        started = validation_started(self)
+        if started is not None and time.monotonic() - started >= seconds:
+            self.status = "ISSUED"
+
+    CertBundle.check = check
 
 
 def apply_validation_wait() -> None:

@@ -10,8 +10,12 @@ AWS behaviour reproduced (CloudFront API reference, https://docs.aws.amazon.com/
   (``IllegalUpdate``).
 - API_Distribution.html: the ARN is ``arn:aws:cloudfront::ACCOUNT:distribution/ID`` (no region);
   ``Status`` is ``InProgress`` for ``PROVISION_SANDBOX_DEPLOY_SECONDS`` (default 0.5) after a create
-  or update, then ``Deployed``; ``LastModifiedTime`` is the time of the last change (moto's
-  ``/moto-api/state-manager`` transitions no longer drive distribution status).
+  or update, then ``Deployed`` (API_GetDistribution.html / API_Distribution.html: "When the status
+  is Deployed, the distribution's information is fully propagated to all CloudFront edge
+  locations"; AWS announced in 2020 that configuration changes propagate "within 5 minutes", the
+  older Developer Guide said up to 15; issue 21's bench uses 240 s); ``LastModifiedTime`` is the
+  time of the last change (moto's ``/moto-api/state-manager`` transitions no longer drive
+  distribution status; unpatched moto answers Deployed on the first read).
 - API_UpdateDistribution.html, API_DeleteDistribution.html: the ETag changes on every update; a
   stale ``IfMatch`` is ``PreconditionFailed`` (412); deleting an enabled (or not yet deployed)
   distribution is ``DistributionNotDisabled``.

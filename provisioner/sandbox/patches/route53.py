@@ -19,18 +19,77 @@ AWS behaviour reproduced:
   exists the whole batch fails with ``InvalidChangeBatch`` "Tried to create resource record set
   [name='x.', type='A'] but it already exists" (the batch is atomic: nothing is changed). moto 5.2.1
   checks that only when the identical change was sent before, and otherwise adds a duplicate.
+- https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html: every change batch
+  starts ``PENDING`` ("the changes in this request have not propagated to all Amazon Route 53 DNS
+  servers managing the hosted zone. This is the initial status of all change batch requests") and
+  becomes ``INSYNC`` once propagated; the Route 53 FAQ ("How quickly will changes I make to my DNS
+  settings on Amazon Route 53 propagate globally?") bounds that at 60 seconds under normal
+  conditions. Each ChangeResourceRecordSets answers its own ``ChangeInfo.Id`` (``/change/C...``).
+  moto answers the same Id every time and INSYNC at once. With
+  ``PROVISION_SANDBOX_ROUTE53_INSYNC_SECONDS`` > 0 a change answers PENDING (in
+  ChangeResourceRecordSets and GetChange) for that long, then INSYNC; at 0 (the default) it is
+  INSYNC at once, as before. Every change gets a unique Id either way.
+- For ACM's DNS validation (``acm.py``): when each record was last written (:func:`written_at`).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import threading
+import time
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.route53 import models as r53_models
 from moto.route53 import responses as r53_responses
 from moto.route53.exceptions import InvalidInput, ResourceRecordAlreadyExists, Route53ClientError
 
 from ._common import int_param
+
+INSYNC_SECONDS_ENV = "PROVISION_SANDBOX_ROUTE53_INSYNC_SECONDS"
+_lock = threading.Lock()
+_submitted: dict[str, float] = {}  # change id -> when ChangeResourceRecordSets accepted it (monotonic)
+_written: dict[tuple[str, str, str], float] = {}  # (zone id, name, type) -> when last written (monotonic)
+
+
+def insync_seconds() -> float:
+    """How long a change batch stays PENDING (read on every request)."""
+    try:
+        return max(0.0, float(os.environ.get(INSYNC_SECONDS_ENV, "0")))
+    except ValueError:
+        return 0.0
+
+
+def _name(name: str) -> str:
+    return name.lower().rstrip(".") + "."
+
+
+def change_status(change_id: str) -> str:
+    """PENDING until the change is ``insync_seconds()`` old, then INSYNC (unknown ids: INSYNC, as moto)."""
+    with _lock:
+        submitted = _submitted.get(change_id.split("/")[-1])
+    if submitted is not None and time.monotonic() - submitted < insync_seconds():
+        return "PENDING"
+    return "INSYNC"
+
+
+def written_at(account_id: str, name: str, rtype: str, value: str) -> float | None:
+    """When the record (name, type) holding ``value`` was written to a hosted zone of the account
+    (monotonic), or None while no zone has it. A record found but never seen written (the sandbox
+    was reset, or it came from a fixture) counts from now."""
+    backend = r53_models.route53_backends[account_id]["aws"]
+    want = value.lower().rstrip(".")
+    for zone in list(backend.zones.values()):
+        for rrset in list(zone.rrsets):
+            if _name(rrset.name) != _name(name) or rrset.type != rtype:
+                continue
+            values = [v.lower().rstrip(".") for v in _values({"ResourceRecords": rrset.records})]
+            if want in values:
+                with _lock:
+                    return _written.setdefault((zone.id, _name(name), rtype), time.monotonic())
+    return None
 
 
 def reversed_labels(name: str) -> str:
@@ -85,7 +144,18 @@ def _apply_txt() -> None:
                 if problem:
                     raise Route53ClientError(
                         "InvalidChangeBatch", f"[Invalid Resource Record: 'FATAL problem: {problem} encountered with '{v}'']")
-        return orig(self, zoneid, change_list)
+        out = orig(self, zoneid, change_list)
+        now = time.monotonic()
+        zone = self.get_hosted_zone(zoneid)
+        with _lock:
+            for change in change_list:
+                rrset = change.get("ResourceRecordSet") or {}
+                key = (zone.id, _name(rrset.get("Name", "")), rrset.get("Type", ""))
+                if change.get("Action") == "DELETE":
+                    _written.pop(key, None)
+                else:
+                    _written[key] = now
+        return out
 
     Backend.change_resource_record_sets = change_resource_record_sets
 
@@ -117,11 +187,39 @@ def _apply_create_existing() -> None:
     Backend.change_resource_record_sets = change_resource_record_sets
 
 
+def _apply_changes() -> None:
+    """A unique ChangeInfo.Id per change batch; PENDING for ``insync_seconds()``, then INSYNC."""
+    Response = r53_responses.Route53
+    orig_change = Response.change_resource_record_sets
+
+    def change_resource_record_sets(self: Any) -> ActionResult:
+        result = orig_change(self)
+        body = dict(result.result)
+        change_id = "C" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(13))
+        with _lock:
+            _submitted[change_id] = time.monotonic()
+        body["ChangeInfo"] = {**body["ChangeInfo"], "Id": f"/change/{change_id}",
+                              "Status": change_status(change_id)}
+        comment = self._get_param("ChangeBatch.Comment")
+        if comment:
+            body["ChangeInfo"]["Comment"] = comment
+        return ActionResult(body)
+
+    def get_change(self: Any) -> ActionResult:
+        change_id = self._get_param("Id")
+        return ActionResult({"ChangeInfo": {"Id": f"/change/{change_id.split('/')[-1]}",
+                                            "Status": change_status(change_id), "SubmittedAt": utcnow()}})
+
+    Response.change_resource_record_sets = change_resource_record_sets
+    Response.get_change = get_change
+
+
 def apply() -> None:
-    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*; TXT values;
-    CREATE of an existing record set is InvalidChangeBatch."""
+    """ListHostedZonesByName: name order from DNSName/HostedZoneId on, MaxItems, IsTruncated, Next*; TXT
+    values; CREATE of an existing record set is InvalidChangeBatch; change batches PENDING then INSYNC."""
     _apply_txt()
     _apply_create_existing()
+    _apply_changes()
     Response = r53_responses.Route53
 
     # AWS: zones sorted by name with labels reversed (com.example.www), then by id; the list
