@@ -29,7 +29,8 @@ GLOBAL_REGION = "us-east-1"
 GLOBAL_SERVICES = frozenset({"cloudfront", "iam", "route53", "sts"})
 
 
-_LOCK_PARAM = re.compile(rb'"Name": "/provision/[^"]*/apply-lock"')
+#: the bookkeeping parameters: the apply lock and the apply record (the ownership registry is not)
+_LOCK_PARAM = re.compile(rb'"Name": "/provision/[^"]*/(apply-lock|last-apply)"')
 
 
 def is_mutating(operation: str) -> bool:
@@ -44,9 +45,9 @@ class Call:
 
     @property
     def lock(self) -> bool:
-        """A call on the apply lock (``provisioner/lock.py``): bookkeeping, not a change to the stack.
-        (The apply record ``/provision/<stack>/last-apply`` and the ownership registry
-        ``/provision/<stack>/owned`` are SSM writes of the stack: counted.)"""
+        """A call on the apply lock (``provisioner/lock.py``) or the apply record (``provisioner/applied.py``):
+        bookkeeping, not a change to the stack. (The ownership registry ``/provision/<stack>/owned`` is
+        part of the stack: counted.)"""
         if self.service != "ssm":
             return False
         body = self.params.get("body") or b""  # params: the serialised request (JSON protocol for SSM)

@@ -461,7 +461,7 @@ def test_shared_provider_is_only_extended_never_claimed_nor_deleted(aws_env, cli
     assert {t["Key"]: t["Value"] for t in prov["Tags"]} == {"Owner": "platform-team"}  # not claimed as ours
     assert cli("plan").code == 0
     d = cli("drift")
-    assert d.code == 2 and "client_ids[legacy-client]: UNEXPECTED (not in the desired state; not removed" in d.output
+    assert d.code == 2 and "client_ids[other-team-client]: UNEXPECTED (not in the desired state; not removed" in d.output
 
     plan = _destroy(desired_file, execute=True)
     notes = {c.address: (c.action, c.note) for c in plan.changes}

@@ -43,7 +43,7 @@ def test_import_linter_contracts_are_kept() -> None:
     [
         ("reconcilers/s3/__init__.py", "from ... import cli", "Reconcilers never reach up"),
         ("config/__init__.py", "import boto3", "Config is pure"),
-        ("engine.py", "from . import cli", "Layers"),
+        ("engine/__init__.py", "from .. import cli", "Layers"),
         ("render/__init__.py", "from ..sandbox import wsgi_app", "never imports moto or the sandbox"),
     ],
 )

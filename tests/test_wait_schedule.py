@@ -54,7 +54,10 @@ def clock(monkeypatch) -> FakeClock:
 
 
 def wait(clock: FakeClock, done_at: float, delay: float, timeout: float = 3600) -> None:
-    ctx = Context(desired=None, aws=None, progress=Progress(interactive=False, every=1e9))  # type: ignore[arg-type]
+    from types import SimpleNamespace
+
+    desired = SimpleNamespace(adopt=())  # waiting reads nothing of the desired state
+    ctx = Context(desired=desired, aws=None, progress=Progress(interactive=False, every=1e9))  # type: ignore[arg-type]
     ctx.wait_for("thing", Client(Waiter(clock, done_at)), "w", delay=delay, timeout=timeout)
 
 
