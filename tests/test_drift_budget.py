@@ -9,6 +9,13 @@ from collections import Counter
 BUDGET = 60
 
 
+def _ssm_reads(r) -> list[str]:
+    """The SSM parameters the run read (GetParameter names), sorted."""
+    import json
+
+    return sorted(json.loads(c.params["body"])["Name"] for c in r.calls if str(c) == "ssm:GetParameter")
+
+
 def test_noop_plan_and_drift_stay_within_the_request_budget(aws_env, cli):
     assert cli("apply", "--auto-approve").code == 0
     for command in ("plan", "drift"):
@@ -18,11 +25,13 @@ def test_noop_plan_and_drift_stay_within_the_request_budget(aws_env, cli):
         assert len(r.calls) <= BUDGET, (len(r.calls), sorted(ops.items()))
         assert r.mutating == []
         assert ops["resourcegroupstaggingapi:GetResources"] == 1  # one walk: alarms' tags, orphans, CDN/cert tags
-        assert ops["s3:GetBucketAcl"] == 2  # the log bucket's ACL read once for both readers
-        assert not [c for c in r.calls if c.service == "ssm"]  # no drift: the apply record is not read
+        # the log bucket's ACL, read once for both readers; the buildcache's ACLs are disabled (BucketOwnerEnforced)
+        assert ops["s3:GetBucketAcl"] == 1
+        # the ownership registry is read (issue 16); with no drift, the apply record is not
+        assert _ssm_reads(r) == ["/provision/slurm-factory/owned"]
     aws_env.client("s3").put_bucket_versioning(Bucket="slurm-factory-spack-buildcache-4b670",
                                                VersioningConfiguration={"Status": "Suspended"})
     r = cli("drift")
     assert r.code == 2
-    assert [str(c) for c in r.calls if c.service == "ssm"] == ["ssm:GetParameter"]  # the record, for the cause
+    assert _ssm_reads(r) == ["/provision/slurm-factory/last-apply", "/provision/slurm-factory/owned"]  # + the record
     assert len(r.calls) <= BUDGET + 1

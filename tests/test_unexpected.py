@@ -335,3 +335,21 @@ def test_drift_ignore_accepts_one_and_apply_leaves_it_in_place(stack, tmp_path):
     assert run("drift", "-f", str(desired)).returncode == 0  # accepted on purpose
     s3.delete_bucket_website(Bucket=BUCKET)
     assert drift_json(run)[0] == 0
+
+
+def test_buildcache_acl_is_read_only_when_acls_are_enabled(stack):
+    # BucketOwnerEnforced disables ACLs (S3 User Guide, "Controlling ownership of objects and
+    # disabling ACLs"): the no-op plan skips GetBucketAcl; once someone enables them, the ownership
+    # is drift and every grant beyond the owner's is UNEXPECTED, and apply removes both
+    run, client, inj = stack
+    s3 = client("s3")
+    s3.put_bucket_ownership_controls(Bucket=BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    acl = s3.get_bucket_acl(Bucket=BUCKET)
+    s3.put_bucket_acl(Bucket=BUCKET, AccessControlPolicy={"Owner": acl["Owner"], "Grants": acl["Grants"] + [
+        {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_CANONICAL}, "Permission": "READ"}]})
+    code, report = drift_json(run)
+    assert code == 2
+    assert ("s3_bucket.buildcache", f"acl.grants[{OTHER_CANONICAL}:READ]") in unexpected(report)
+    assert ("s3_bucket.buildcache", "object_ownership") in {(i["resource"], i["path"]) for i in report["drift"]}
+    assert "s3:PutBucketAcl" in repair(run, inj)
+    assert drift_json(run)[0] == 0

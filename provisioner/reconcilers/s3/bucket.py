@@ -170,7 +170,7 @@ class S3Bucket(Resource):
             "object_ownership": own_rules[0].get("ObjectOwnership") if own_rules else None,
             "tags": _tags_dict(tagset),
             "system_tags": own.system_tags(tagset),
-            **extras(),
+            **extras(own_rules[0].get("ObjectOwnership") if own_rules else None),
         }
 
     def ownership(self, ctx: Context, live: dict) -> own.Ownership:

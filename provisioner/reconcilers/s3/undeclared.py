@@ -70,15 +70,34 @@ def _log_delivery(ctx: Context, spec: Bucket) -> bool:
     return spec.key == "logs" and ctx.desired.cdn.logging.enabled
 
 
-def start_reads(ctx: Context, spec: Bucket, region: str) -> Callable[[], dict]:
-    """Start the reads now; the returned function gives ``{"undeclared": ..., "undeclared_kept": ...}``."""
+ACLS_DISABLED = "BucketOwnerEnforced"
+
+
+def start_reads(ctx: Context, spec: Bucket, region: str) -> Callable[[str | None], dict]:
+    """Start the reads now; the returned function, given the bucket's live object ownership, gives
+    ``{"undeclared": ..., "undeclared_kept": ...}``.
+
+    The ACL is read only where ACLs can grant anything: with ``BucketOwnerEnforced`` ownership S3
+    disables them ("ACLs no longer affect permissions", S3 User Guide, "Controlling ownership of
+    objects and disabling ACLs") and refuses a grant. A bucket that should be enforced has its ACL
+    read only if it is not enforced live (then the ownership is drift too); others read it at once.
+    """
     s3 = ctx.client("s3", region)
     name = spec.name
     log_delivery = _log_delivery(ctx, spec)
     calls: dict[str, Callable[[], Any]] = {w: (lambda w=w: _get(s3, w, name)) for w in READS}  # type: ignore[misc]
-    calls["acl"] = lambda: acl_memo(ctx, s3, name)
+    eager = spec.object_ownership != ACLS_DISABLED
+    if eager:
+        calls["acl"] = lambda: acl_memo(ctx, s3, name)
     got = start(calls)
-    return lambda: found(got(), log_delivery)
+
+    def finish(ownership: str | None) -> dict:
+        values = dict(got())
+        if not eager and ownership != ACLS_DISABLED:
+            values["acl"] = acl_memo(ctx, s3, name)
+        return found(values, log_delivery)
+
+    return finish
 
 
 def grant_key(grant: dict) -> str:
