@@ -73,9 +73,6 @@ def drift_items(plan: Plan) -> list[dict[str, Any]]:
         if c.action in (FOREIGN, ADOPT):
             items.append({"resource": c.address, "path": "", "kind": "NOT_OWNED", "expected": "owned by this stack",
                           "actual": c.owner_note or "not owned", "adopt": c.action == ADOPT})
-        if c.action in (FOREIGN, ADOPT):
-            items.append({"resource": c.address, "path": "", "kind": "NOT_OWNED", "expected": "owned by this stack",
-                          "actual": c.owner_note or "not owned", "adopt": c.action == ADOPT})
         for f in c.fields:
             item = {"resource": c.address, "path": f.path, "kind": f.kind, "expected": jsonable(f.new),
                     "actual": jsonable(f.old)}
