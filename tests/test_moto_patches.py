@@ -220,6 +220,11 @@ def test_an_alias_belongs_to_one_distribution(cf):
     # a distribution keeps its own alias through an update
     got = cf.get_distribution_config(Id=first["Id"])
     cf.update_distribution(Id=first["Id"], IfMatch=got["ETag"], DistributionConfig=dict(got["DistributionConfig"], Comment="x"))
+    # the same request again (its CallerReference: a retried create whose answer was lost) is answered
+    # by CallerReference, not CNAMEAlreadyExists (CreateDistribution API reference, CallerReference)
+    with pytest.raises(ClientError) as e:
+        create_dist(cf)
+    assert err(e)[0] == "DistributionAlreadyExists"
 
 
 def test_etag_changes_and_if_match_checked(cf):

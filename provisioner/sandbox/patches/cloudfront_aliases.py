@@ -35,10 +35,17 @@ def aliases_of(config: Any) -> set[str]:
 
 
 def _check_free(backend: Any, config: dict[str, Any], own_id: str | None = None) -> None:
+    """CNAMEAlreadyExists for an alias another distribution has. A create that repeats the
+    CallerReference of an existing distribution is that distribution's request again: CloudFront
+    answers it by CallerReference (the original, or ``DistributionAlreadyExists`` when the config
+    differs: CreateDistribution API reference, CallerReference), never with CNAMEAlreadyExists."""
     wanted = aliases_of(config)
     if not wanted:
         return
+    ref = config.get("CallerReference") if own_id is None else None
     for dist_id, dist in backend.distributions.items():
+        if ref is not None and dist.distribution_config.caller_reference == ref:
+            continue
         if dist_id != own_id and wanted & aliases_of(dist.distribution_config):
             raise cf_error("CNAMEAlreadyExists", "The CNAME specified is already defined for CloudFront.")
 
