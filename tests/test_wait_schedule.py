@@ -5,6 +5,7 @@ recorded on a fake clock."""
 from __future__ import annotations
 
 import itertools
+import types
 
 import pytest
 from botocore.exceptions import WaiterError
@@ -50,11 +51,13 @@ def clock(monkeypatch) -> FakeClock:
     monkeypatch.setattr(context, "_clock", lambda: c.now)
     monkeypatch.delenv("PROVISION_POLL_SECONDS", raising=False)  # tests/conftest.py sets 0.05
     monkeypatch.delenv("PROVISION_POLL_SCALE", raising=False)
+    monkeypatch.delenv("PROVISION_POLL_CAP_SECONDS", raising=False)
     return c
 
 
 def wait(clock: FakeClock, done_at: float, delay: float, timeout: float = 3600) -> None:
-    ctx = Context(desired=None, aws=None, progress=Progress(interactive=False, every=1e9))  # type: ignore[arg-type]
+    desired = types.SimpleNamespace(adopt=())  # all a Context needs of a desired state here
+    ctx = Context(desired=desired, aws=None, progress=Progress(interactive=False, every=1e9))  # type: ignore[arg-type]
     ctx.wait_for("thing", Client(Waiter(clock, done_at)), "w", delay=delay, timeout=timeout)
 
 
@@ -69,8 +72,18 @@ def test_a_quick_settle_is_seen_within_a_second(clock):
     assert clock.sleeps == [0.5, 1]
 
 
-def test_a_long_wait_polls_at_the_waiter_interval(clock):
-    wait(clock, done_at=60, delay=15)  # ACM's interval
+def test_a_long_wait_polls_at_the_waiter_interval_capped_at_a_few_seconds(clock):
+    wait(clock, done_at=60, delay=15)  # ACM's interval 15 s, capped at 5 s: seen within 5 s
+    assert clock.sleeps == [0.5, 1, 2, 4] + [5] * 11
+    assert clock.polls[-1] == 62.5 and len(clock.polls) == 16
+    clock.sleeps.clear()
+    wait(clock, done_at=clock.now + 3, delay=2)  # an interval under the cap is the waiter's own
+    assert max(clock.sleeps) == 2
+
+
+def test_the_cap_is_overridable(clock, monkeypatch):
+    monkeypatch.setenv("PROVISION_POLL_CAP_SECONDS", "15")
+    wait(clock, done_at=60, delay=15)
     assert clock.sleeps == [0.5, 1, 2, 4, 8, 15, 15, 15]
     assert clock.polls[-1] == 60.5 and len(clock.polls) == 9
 
@@ -91,5 +104,5 @@ def test_poll_seconds_still_overrides_the_interval(clock, monkeypatch):
 def test_poll_scale_scales_first_pause_and_interval(clock, monkeypatch):
     monkeypatch.setenv("PROVISION_POLL_SCALE", "0.1")
     wait(clock, done_at=6, delay=20)
-    assert clock.sleeps[:6] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6]
-    assert max(clock.sleeps) == 2.0
+    assert clock.sleeps[:5] == [0.05, 0.1, 0.2, 0.4, 0.5]  # the 5 s cap is scaled too
+    assert max(clock.sleeps) == 0.5
