@@ -4,7 +4,9 @@ recorded on a fake clock."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import types
 
 import pytest
@@ -106,3 +108,37 @@ def test_poll_scale_scales_first_pause_and_interval(clock, monkeypatch):
     wait(clock, done_at=6, delay=20)
     assert clock.sleeps[:5] == [0.05, 0.1, 0.2, 0.4, 0.5]  # the 5 s cap is scaled too
     assert max(clock.sleeps) == 0.5
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_concurrent_waits_share_one_display_and_the_log_names_every_pending_wait(capsys):
+    from provisioner.logs import configure
+
+    tty = FakeTTY()
+    p = Progress(stream=tty)
+    p.tick("CloudFront distribution E1 to deploy", 5, 1800)
+    p.tick("Route53 change (route53_record.alias_a)", 2, 600)
+    assert len(p._live) == 2 and p._bar is not None  # one display, a line each
+    p.done("Route53 change (route53_record.alias_a)", 3)
+    assert list(p._live) == ["CloudFront distribution E1 to deploy"] and p._bar is not None
+    p.done("CloudFront distribution E1 to deploy", 70)
+    out = tty.getvalue()
+    assert "waiting for Route53 change (route53_re" in out  # (cut to the 80 columns of a StringIO)
+    assert "Route53 change (route53_record.alias_a): done after 3s" in out
+    assert out.rstrip().endswith("CloudFront distribution E1 to deploy: done after 1m10s")
+    assert not p._live and p._bar is None  # the display is stopped with the last wait
+
+    configure("json")
+    p = Progress(stream=io.StringIO(), every=30)
+    p.tick("certificate to be issued", 0)
+    p.tick("distribution to deploy", 0)
+    p.stop("certificate to be issued")  # a failed wait: no longer pending
+    p.tick("distribution to deploy", 31)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(x["target"], x.get("also_pending")) for x in lines] == [
+        ("certificate to be issued", None), ("distribution to deploy", ["certificate to be issued"]),
+        ("distribution to deploy", None)]
