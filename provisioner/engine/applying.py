@@ -92,6 +92,9 @@ class _Writes:
         rank = {r.address: i for i, r in enumerate(self.ordered)}
         self.result.done.sort(key=lambda d: rank.get(d[0], len(rank)))
         self.result.unconverged.sort(key=lambda c: rank.get(c.address, len(rank)))
+        deferred = sorted(self.result.deferred.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+        self.result.deferred.clear()
+        self.result.deferred.update(deferred)
 
     def wanted(self, r: Resource) -> bool:
         c = self.planned.get(r.address)

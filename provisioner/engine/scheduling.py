@@ -2,7 +2,8 @@
 
 A resource's write starts once the writes of its ``depends_on`` are done (and read after) and the
 settles its ``needs_settled`` names are done; a write that left something pending gets a settle
-task of its own, at once. Everything runs in one bounded pool (``PROVISION_APPLY_WORKERS``); the
+task of its own, at once. Of the writes ready together, the ones more writes wait for start first.
+Everything runs in one bounded pool (``PROVISION_APPLY_WORKERS``); the
 run ends when every write and every settle it started has finished. After a failure no new write
 starts; what is in flight (writes and their settles) finishes, then one error lists every failure.
 """
@@ -45,6 +46,24 @@ def run(resources: list[Resource], steps: Steps, workers: int | None = None) -> 
     by_addr = {r.address: r for r in resources}
     ts = TopologicalSorter({r.address: [d for d in r.depends_on if d in by_addr] for r in resources})
     ts.prepare()
+    dependents: dict[str, set[str]] = {a: set() for a in by_addr}
+    for r in resources:
+        for d in r.depends_on:
+            if d in dependents:
+                dependents[d].add(r.address)
+
+    def downstream(addr: str, seen: set[str]) -> set[str]:
+        for d in dependents[addr] - seen:
+            seen.add(d)
+            downstream(d, seen)
+        return seen
+
+    # the pool starts first what most other writes wait for (the certificate before an alarm)
+    reach = {a: len(downstream(a, set())) for a in by_addr}
+
+    def priority(addr: str) -> tuple[int, str]:
+        return -reach[addr], addr
+
     errors: list[BaseException] = []
     settling: set[str] = set()  # settles submitted and not finished
     parked: dict[str, set[str]] = {}  # ready writes -> the settles they still wait for
@@ -56,14 +75,14 @@ def run(resources: list[Resource], steps: Steps, workers: int | None = None) -> 
             running[pool.submit(fn, by_addr[addr])] = (kind, addr)
 
         def start_ready() -> None:
-            ready = list(ts.get_ready())
+            ready = sorted(ts.get_ready(), key=priority)
             while ready and not errors:
                 addr = ready.pop(0)
                 r = by_addr[addr]
                 try:
                     if not steps.wanted(r):
                         ts.done(addr)
-                        ready += ts.get_ready()
+                        ready = sorted([*ready, *ts.get_ready()], key=priority)
                         continue
                     need = set(steps.needs_settled(r)) & settling
                 except Exception as e:  # noqa: BLE001 - reported with the others
