@@ -5,7 +5,7 @@ A resource is one managed thing (a bucket, a role, an alarm). It knows:
   - ``depends_on``: addresses it needs (outputs it reads, ordering of creation);
   - ``desired(ctx)``: the desired value, a dict of only the fields the TOML declares, normalised;
   - ``read(ctx)``: the live value normalised to the same shape, or ``None`` when it does not exist;
-  - ``create/update/delete``: the boto3 calls;
+  - ``create/update/delete``: the boto3 calls (``settle``: waits left pending by a write);
   - ``outputs(ctx, live)``: values other resources (and ``provision outputs``) reference.
 
 Diffs compare only the keys present in the desired value, so fields AWS fills in never show.
@@ -295,6 +295,13 @@ class Resource:
     def expand_desired(self, ctx: "Context") -> dict | None:
         """The expanded value applied before a change in ``expand_before`` (None: nothing to do)."""
         return None
+
+    def settle(self, ctx: "Context") -> None:
+        """Wait for what the last write left pending (INSYNC, Deployed; --no-wait: ``ctx.defer``)."""
+
+    def needs_settled(self, ctx: "Context") -> tuple[str, ...]:
+        """Dependencies whose settled state this write needs (default: their identity only)."""
+        return ()
 
     def diff(self, desired: dict, live: dict) -> list[FieldChange]:
         return diff_fields(desired, live)

@@ -2,9 +2,13 @@
 
     plan():   every resource is read as soon as the resources it depends on have been read
               (graphlib, a thread pool), normalised, diffed against its desired value -> Plan.
-    apply():  resources in dependency order; a resource is touched only when the plan changes it
-              or a dependency changed during this apply. Each step re-reads right before it
-              writes and reads again after (read-after-write) to publish fresh outputs.
+    apply():  resources in dependency order, independent ones concurrently (``scheduling``, a bounded
+              pool); a resource is touched only when the plan changes it or a dependency changed
+              during this apply. Each write re-reads right before it writes and reads again after
+              (read-after-write) to publish fresh outputs. A write returns once AWS accepted it;
+              what it left pending (INSYNC, Deployed) is its ``settle``, a task of its own that
+              only dependents naming it in ``needs_settled`` wait for; the apply ends when every
+              write and settle has finished. Destroy: reverse order, one at a time.
 
 ``plan`` and ``drift`` are the same computation; nothing here branches on "dry run".
 
@@ -21,8 +25,9 @@ deploys a change, for the one it used before. How:
   - expand: a resource with ``expand_before = (X,)`` applies its ``expand_desired`` right before X
     (the distribution) is changed: the bucket policy gets the new origin access's grant while it
     keeps every grant a live distribution uses;
-  - switch: X changes (OAI <-> OAC, a new certificate attached) and is waited for until deployed;
-  - contract: the resource's own desired value at its place after X in the dependency order,
+  - switch: X changes (OAI <-> OAC, a new certificate attached); its deploy is its settle;
+  - contract: the resource's own desired value at its place after X in the dependency order
+    (after X's deploy when it would drop a grant: ``needs_settled``),
     which still keeps any grant a live distribution's origin uses (``s3.S3BucketPolicy``: all of
     them while a distribution of the bucket is not yet deployed, e.g. with --no-wait);
   - DNS is pointed at the distribution only after its grant (alias records depend on the policy);

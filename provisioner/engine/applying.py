@@ -1,9 +1,11 @@
-"""Applying a plan in dependency order (expand, switch, contract). See the package docstring."""
+"""Applying a plan: concurrent writes in dependency order, settles beside them (``scheduling``), expand,
+switch, contract; destroy in reverse order. See the package docstring."""
 
 
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable
 
 import structlog
@@ -24,6 +26,7 @@ from ..model import (
     Unknown,
     has_unknown,
 )
+from . import scheduling
 from .planning import _label, _read_one, _to_apply, order, refuse_blocked
 
 log = structlog.get_logger("provision")
@@ -44,30 +47,73 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
     ctx.resources = {r.address: r for r in ordered}
     planned = {c.address: c for c in the_plan.changes}
     result = ApplyResult()
-    if the_plan.mode == "destroy":
-        for r in reversed(ordered):
-            c = planned.get(r.address)
-            if c is None or c.action != DELETE:
-                continue
-            ctx.forget()
-            live = r.read(ctx)
-            if live is None or not r.owned(ctx, live):  # gone, or no longer ours since the plan: kept
-                continue
-            _step(ctx, r, "deleting", functools.partial(r.delete, ctx, live))
-            result.done.append((r.address, DELETE))
+    try:
+        if the_plan.mode == "destroy":
+            _destroy(ctx, ordered, planned, result)
+            return result
+        refuse_blocked(ctx, the_plan)
+        _Writes(ctx, ordered, planned, result).run()
+        _prune(ctx, the_plan, planned, result)
         return result
+    finally:
+        ctx.progress.finish()  # every wait drawn on the terminal ends with the apply, done or not
 
-    refuse_blocked(ctx, the_plan)
-    changed: set[str] = set()
-    expanders = [e for e in ordered if e.expand_before]
-    for r in ordered:
+
+def _destroy(ctx: Context, ordered: list[Resource], planned: dict[str, Change], result: ApplyResult) -> None:
+    """Reverse dependency order, one at a time; each delete settled (a record's INSYNC) before the next."""
+    for r in reversed(ordered):
         c = planned.get(r.address)
+        if c is None or c.action != DELETE:
+            continue
+        ctx.forget()
+        live = r.read(ctx)
+        if live is None or not r.owned(ctx, live):  # gone, or no longer ours since the plan: kept
+            continue
+        _step(ctx, r, "deleting", functools.partial(r.delete, ctx, live))
+        _step(ctx, r, "deleting", functools.partial(r.settle, ctx))
+        result.done.append((r.address, DELETE))
+
+
+class _Writes:
+    """One apply's writes, run by ``scheduling.run``: each resource written once what it needs is
+    written (and settled where it says so), settles beside the writes."""
+
+    def __init__(self, ctx: Context, ordered: list[Resource], planned: dict[str, Change], result: ApplyResult):
+        self.ctx, self.ordered, self.planned, self.result = ctx, ordered, planned, result
+        self.changed: set[str] = set()
+        self.expanders = [e for e in ordered if e.expand_before]
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        scheduling.run(self.ordered, scheduling.Steps(
+            wanted=self.wanted, write=self.write, settle=self.settle,
+            needs_settled=lambda r: tuple(_step(self.ctx, r, "planning", lambda: r.needs_settled(self.ctx)))))
+        # completion order varies between runs: report in dependency order
+        rank = {r.address: i for i, r in enumerate(self.ordered)}
+        self.result.done.sort(key=lambda d: rank.get(d[0], len(rank)))
+        self.result.unconverged.sort(key=lambda c: rank.get(c.address, len(rank)))
+        deferred = sorted(self.result.deferred.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+        self.result.deferred.clear()
+        self.result.deferred.update(deferred)
+
+    def wanted(self, r: Resource) -> bool:
+        c = self.planned.get(r.address)
         if r.data_source:
-            continue
-        deps_changed = any(d in changed for d in r.depends_on)
-        if (c is None or c.action == NOOP) and not deps_changed:
-            continue
-        for e in expanders:  # expand before the switch
+            return False
+        return not ((c is None or c.action == NOOP) and not any(d in self.changed for d in r.depends_on))
+
+    def _done(self, r: Resource, action: str) -> None:
+        with self._lock:
+            self.changed.add(r.address)
+            self.result.done.append((r.address, action))
+
+    def settle(self, r: Resource) -> None:
+        _step(self.ctx, r, "waiting for", lambda: r.settle(self.ctx))
+
+    def write(self, r: Resource) -> bool:
+        """Write ``r`` if it differs (re-read right before); True when a write was made."""
+        ctx, result = self.ctx, self.result
+        for e in self.expanders:  # expand before the switch
             if r.address in e.expand_before:
                 _expand(ctx, e)
         ctx.forget()
@@ -84,7 +130,7 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             # --no-wait skipped a settle (e.g. certificate ISSUED) that this resource's values come
             # from: leave it to a later apply, which resumes here (README: `apply --no-wait`).
             result.deferred[r.address] = "needs " + ", ".join(_unknowns(desired))
-            continue
+            return False
         if has_unknown(desired):
             raise StepError("applying", _label(r), f"a value it depends on is still unknown: {_unknowns(desired)}")
         if live is None:
@@ -98,26 +144,24 @@ def apply(ctx: Context, the_plan: Plan, resources: list[Resource]) -> ApplyResul
             fields = _to_apply(ctx, r, desired, live)
             if not fields:
                 if adopting:
-                    changed.add(r.address)
-                    result.done.append((r.address, ADOPT))
-                continue
+                    self._done(r, ADOPT)
+                return False
             log.info("updating", resource=r.address, fields=[f.path for f in fields])
             _step(ctx, r, "updating", lambda: r.update(ctx, desired, live, fields))
             action = ADOPT if adopting else UPDATE
-        changed.add(r.address)
-        result.done.append((r.address, action))
+        self._done(r, action)
         ctx.forget()
         _step(ctx, r, "reading", lambda: _read_one(ctx, r))  # read-after-write: fresh outputs for dependents
         after = ctx.live.get(r.address)
         if after is None and r.address in ctx.deferred:
             result.deferred[r.address] = f"not waited for: {ctx.deferred[r.address]}"
-            continue
+            return True
         left = _to_apply(ctx, r, desired, after) if after is not None else [FieldChange("(resource)", None, "exists", "ADD")]
         if left:
             log.warning("not converged yet", resource=r.address, fields=[f.path for f in left])
-            result.unconverged.append(Change(r.address, UPDATE, tuple(left)))
-    _prune(ctx, the_plan, planned, result)
-    return result
+            with self._lock:
+                result.unconverged.append(Change(r.address, UPDATE, tuple(left)))
+        return True
 
 
 def _prune(ctx: Context, the_plan: Plan, planned: dict[str, Change], result: ApplyResult) -> None:
@@ -178,5 +222,3 @@ def _step(ctx: Context, r: Resource, action: str, fn: Callable[[], Any]) -> Any:
         raise
     except Exception as e:  # noqa: BLE001 - one message shape: "creating S3 bucket (s3_bucket.x): cause"
         raise StepError(action, _label(r), e) from e
-    finally:
-        ctx.progress.finish()  # a wait drawn on the terminal ends with its step, done or not

@@ -14,6 +14,7 @@ needs the registry to decide: everything taggable is proved by its tag first).
 
 from __future__ import annotations
 
+import threading
 from typing import Iterable
 
 from botocore.exceptions import ClientError
@@ -47,9 +48,18 @@ def registered(ctx: Context, key: str) -> bool:
     return key in owned_keys(ctx)
 
 
+#: one read-modify-write of the parameter at a time within this process (a concurrent apply's
+#: record writes); the apply lock serialises processes
+_RMW = threading.Lock()
+
+
 def register(ctx: Context, keys: Iterable[str]) -> None:
     """Add ``keys`` (read right before: the apply lock serialises writers). No write when all are there."""
-    keys = set(keys)
+    with _RMW:
+        _register(ctx, set(keys))
+
+
+def _register(ctx: Context, keys: set[str]) -> None:
     have = _fetch(ctx)
     if keys <= have:
         return
@@ -60,7 +70,11 @@ def register(ctx: Context, keys: Iterable[str]) -> None:
 
 
 def unregister(ctx: Context, keys: Iterable[str]) -> None:
-    keys = set(keys)
+    with _RMW:
+        _unregister(ctx, set(keys))
+
+
+def _unregister(ctx: Context, keys: set[str]) -> None:
     have = _fetch(ctx)
     if not keys & have:
         return

@@ -17,7 +17,8 @@ Ownership: records take no tags, so a record set is ours when the stack's owners
 registered is foreign: never UPSERTed over. A missing record is made with CREATE (registered
 first), which AWS refuses if someone made that record meanwhile; only records we own (or adopt,
 which registers them) are changed with UPSERT. One change batch per resource, retried on
-``PriorRequestNotComplete``, then waited on until INSYNC. Destroy deletes only the validation and
+``PriorRequestNotComplete``; ``settle`` waits until it is INSYNC (a task of its own: dependents
+need only the write). Destroy deletes only the validation and
 alias records we own, with their exact current values, then drops them from the registry.
 """
 
@@ -248,8 +249,20 @@ class RecordSet(Resource):
         batch = {"Comment": f"provision {ctx.desired.stack.name}: {self.address}", "Changes": changes}
         resp = retry.call("route53_prior_request",
                           lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch))
-        ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
-                     delay=5, timeout=INSYNC_TIMEOUT, Id=resp["ChangeInfo"]["Id"])
+        self._pending().append(resp["ChangeInfo"]["Id"])  # INSYNC: waited for by settle()
+
+    def _pending(self) -> list[str]:
+        """The change ids this resource submitted and has not yet seen INSYNC."""
+        return vars(self).setdefault("_changes", [])
+
+    def settle(self, ctx: Context) -> None:
+        """Wait until every change batch this resource submitted is INSYNC (also with --no-wait:
+        a change is INSYNC within a minute, and today's semantics keep it)."""
+        r53, pending = ctx.client("route53"), self._pending()
+        while pending:
+            ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
+                         delay=5, timeout=INSYNC_TIMEOUT, Id=pending[0])
+            pending.pop(0)
 
     # -- ownership: the registry ----------------------------------------------------------------
     def _key(self, ctx: Context, name: str) -> str:

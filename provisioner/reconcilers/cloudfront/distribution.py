@@ -1,4 +1,5 @@
-"""CloudFront distribution: found by our stack tag (else by its alias: foreign until adopted), created with tags, updated with IfMatch, waited on."""
+"""CloudFront distribution: found by our stack tag (else by its alias: foreign until adopted), created with tags,
+updated with IfMatch; ``settle`` waits for Deployed (the write returns once the id and domain name are known)."""
 
 from __future__ import annotations
 
@@ -210,7 +211,18 @@ class Distribution(Resource):
         return distribution_config.build_config(ctx, desired, base, self.origin_id(ctx))
 
     def _wait(self, ctx: Context, dist_id: str) -> None:
-        if not ctx.wait:
+        """A create/update returns at once (its id and domain name are known): ``settle`` waits."""
+        vars(self)["_deploying"] = dist_id
+
+    def needs_settled(self, ctx: Context) -> tuple[str, ...]:
+        # Never created with an unissued certificate: acm_validation.cdn's write is the wait for
+        # ISSUED (its ARN is published only then); named here so a settle of it would be honoured.
+        return ("acm_validation.cdn",) if ctx.managed("acm_validation.cdn") else ()
+
+    def settle(self, ctx: Context) -> None:
+        """Wait until the last create/update is Deployed (not with --no-wait, as before)."""
+        dist_id = vars(self).pop("_deploying", None)
+        if dist_id is None or not ctx.wait:
             return
         ctx.wait_for(f"CloudFront distribution {dist_id} to deploy", _cf(ctx), "distribution_deployed",
                      delay=DEPLOY_DELAY, timeout=DEPLOY_TIMEOUT, Id=dist_id)

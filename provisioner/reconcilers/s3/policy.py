@@ -19,8 +19,9 @@ users are being served through; it drops it at the first apply after nobody uses
 Expand, switch, contract (the engine's invariant): the buildcache policy has
 ``expand_before = (cloudfront_distribution.cdn,)``. Right before the distribution changes, the
 policy gets the grants the new state needs (``expand_desired``: our statements known by then plus
-every grant in use, only when that adds a grant); then the distribution switches and is waited
-for; then, at its place after the distribution, the policy takes its own value (the old grant goes
+every grant in use, only when that adds a grant); then the distribution switches; when the
+policy's own value drops a grant (``needs_settled``) it waits for the distribution's deploy (its
+settle); then, at its place after the distribution, the policy takes its own value (the old grant goes
 once no live distribution uses it). A grant to an OAI that no longer exists is never kept (it
 grants nobody, and S3 refuses a policy naming it).
 """
@@ -170,6 +171,19 @@ class S3BucketPolicy(Resource):
         if not any(grantees(s) - have for s in known):
             return None  # the coming change needs no grant that is not there yet
         return {"policy": {"Version": "2012-10-17", "Statement": known}}
+
+    def needs_settled(self, ctx: Context) -> tuple[str, ...]:
+        """The contract step needs the distribution deployed: when the live policy has a CloudFront
+        grant our statements lack (it would go once nothing deploys), wait for the distribution's
+        settle first. Otherwise (a create from empty, a grant added) its identity is enough: while
+        it deploys ``desired`` keeps every grant in use anyway."""
+        live = self._live_statements(ctx)
+        if self.spec.key != "buildcache" or not live:
+            return ()
+        ours = bucket_policy_document(ctx, self.spec)["Statement"]
+        granted = set().union(*(grantees(s) for s in ours if not has_unknown(s)))
+        by_cid = oai_by_canonical(ctx, live)
+        return (DIST,) if any(grantees(s, by_cid) - granted for s in live) else ()
 
     def read(self, ctx: Context) -> dict | None:
         if ctx.live.get(self.bucket) is None and ctx.managed(self.bucket):
