@@ -254,8 +254,9 @@ def test_help_shows_clear_metavars_and_environment_defaults():
 
 
 def test_shell_completion_completes_commands_and_options(tmp_path):
-    script = run("--show-completion", "bash")
-    assert script.exit_code == 0 and "_PROVISION_COMPLETE=complete_bash" in script.stdout
+    # a child process, as a shell runs it (in-process, typer's completion state depends on what ran before)
+    script = child("--show-completion", "bash", cwd=tmp_path)
+    assert script.returncode == 0 and "_PROVISION_COMPLETE=complete_bash" in script.stdout, script.stderr
     env = {**os.environ, "_PROVISION_COMPLETE": "complete_bash", "COMP_WORDS": "provision dr", "COMP_CWORD": "1"}
     r = child(env=env, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.split() == ["drift"]
