@@ -159,7 +159,7 @@ class GithubRole(Resource):
             self._put_policy(ctx, desired)
         # what nobody declared (an adopted principal: its previous owner's policies) goes once ours
         # is in place, and before our tag marks it ours
-        undeclared.remove_role(ctx, name, changes)
+        undeclared.remove(ctx, "role", name, changes)
         if top & {"max_session_duration", "description"}:
             # Always both: the UpdateRole API reference says an omitted MaxSessionDuration is reset
             # to one hour (and the sandbox also clears an omitted Description). One call.

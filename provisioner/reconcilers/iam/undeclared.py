@@ -19,6 +19,7 @@ profile, MFA devices) are not read here: see ``reconcilers.coverage``.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -27,7 +28,7 @@ from botocore.exceptions import ClientError
 from ...aws import error_code
 from ...model import UNEXPECTED, FieldChange
 from .._parallel import start
-from ._common import _doc
+from ._common import _doc, _missing
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -126,38 +127,29 @@ def _removals(changes: tuple[FieldChange, ...]) -> list[tuple[str, str]]:
     return out
 
 
-def _gone_ok(iam: Any, operation: str, **params: Any) -> None:
-    """``iam.<operation>(**params)``; an entity already gone is what we wanted."""
-    try:
-        getattr(iam, operation)(**params)
-    except ClientError as e:
-        if error_code(e) != "NoSuchEntity":  # already gone: nothing left to remove
-            raise
+#: principal -> its name parameter and, per UNEXPECTED kind, the call that removes one (and its key
+#: parameter); a user's ``groups[...]`` are report-only (GROUP_KEPT), so no call removes them
+_REMOVALS: dict[str, tuple[str, dict[str, tuple[str, str | None]]]] = {
+    "role": ("RoleName", {"inline_policies": ("delete_role_policy", "PolicyName"),
+                          "attached_policies": ("detach_role_policy", "PolicyArn"),
+                          "permissions_boundary": ("delete_role_permissions_boundary", None)}),
+    "user": ("UserName", {"inline_policies": ("delete_user_policy", "PolicyName"),
+                          "attached_policies": ("detach_user_policy", "PolicyArn"),
+                          "permissions_boundary": ("delete_user_permissions_boundary", None)}),
+}
 
 
-def remove_role(ctx: Context, name: str, changes: tuple[FieldChange, ...]) -> None:
-    """Remove what ``changes`` names as UNEXPECTED on the role (one call each)."""
+def remove(ctx: Context, principal: str, name: str, changes: tuple[FieldChange, ...]) -> None:
+    """Remove what ``changes`` names as UNEXPECTED on the role or user (one call each; one already
+    gone is what we wanted)."""
     iam = ctx.client("iam")
+    name_param, calls = _REMOVALS[principal]
     for kind, key in _removals(changes):
-        if kind == "inline_policies":
-            _gone_ok(iam, "delete_role_policy", RoleName=name, PolicyName=key)
-        elif kind == "attached_policies":
-            _gone_ok(iam, "detach_role_policy", RoleName=name, PolicyArn=key)
-        elif kind == "permissions_boundary":
-            _gone_ok(iam, "delete_role_permissions_boundary", RoleName=name)
-
-
-def remove_user(ctx: Context, name: str, changes: tuple[FieldChange, ...]) -> None:
-    """Remove what ``changes`` names as UNEXPECTED on the user (one call each)."""
-    iam = ctx.client("iam")
-    for kind, key in _removals(changes):
-        if kind == "inline_policies":
-            _gone_ok(iam, "delete_user_policy", UserName=name, PolicyName=key)
-        elif kind == "attached_policies":
-            _gone_ok(iam, "detach_user_policy", UserName=name, PolicyArn=key)
-        elif kind == "permissions_boundary":
-            _gone_ok(iam, "delete_user_permissions_boundary", UserName=name)
-        # groups[...]: report-only (GROUP_KEPT), never removed here
+        if kind not in calls:
+            continue
+        operation, key_param = calls[kind]
+        params = {name_param: name, **({key_param: key} if key_param else {})}
+        _missing(functools.partial(getattr(iam, operation), **params))
 
 
 SHARED_PROVIDER = "shared OIDC provider (not tagged as this stack's): other stacks may use it; reported, never removed"
@@ -178,5 +170,5 @@ def remove_client_ids(ctx: Context, arn: str, changes: tuple[FieldChange, ...]) 
         m = re.match(r"^client_ids\[(.*)\]$", c.path)
         if c.kind == UNEXPECTED and not c.report_only and m:
             cid = m.group(1)
-            _gone_ok(iam, "remove_client_id_from_open_id_connect_provider",
-                OpenIDConnectProviderArn=arn, ClientID=cid)
+            _missing(functools.partial(iam.remove_client_id_from_open_id_connect_provider,
+                                       OpenIDConnectProviderArn=arn, ClientID=cid))

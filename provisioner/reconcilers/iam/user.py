@@ -104,7 +104,7 @@ class AdminUser(Resource):
             self._put_policy(ctx, desired)
         # what nobody declared (an adopted principal: its previous owner's policies) goes once ours
         # is in place, and before our tag marks it ours
-        undeclared.remove_user(ctx, self.spec.name, changes)
+        undeclared.remove(ctx, "user", self.spec.name, changes)
         if "tags" in top:  # last: our tag is the mark that it is ours
             have = live.get("tags") or {}
             changed = {k: v for k, v in desired["tags"].items() if have.get(k) != v}
