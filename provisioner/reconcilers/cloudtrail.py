@@ -117,7 +117,7 @@ class Trail(Resource):
         basic = [{"basic": s} for s in sel.get("EventSelectors") or []]  # never equal to ours
 
         def listed(a: str) -> dict[str, str]:
-            return tag_index._full((ct.list_tags(ResourceIdList=[a]).get("ResourceTagList") or [{}])[0].get("TagsList"))
+            return tag_index.from_items((ct.list_tags(ResourceIdList=[a]).get("ResourceTagList") or [{}])[0].get("TagsList"))
 
         # the walk's, when it shows ours; system tags included (ownership names CloudFormation's stack)
         tag_list = tag_index.as_items(tag_index.full_tags(ctx, arn, listed, ctx.desired.stack.region))

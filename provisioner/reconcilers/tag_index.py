@@ -27,11 +27,11 @@ INDEX_REGION = "us-east-1"  # CloudFront, ACM for CloudFront, the alarms and the
 TYPES = ["cloudwatch:alarm", "sns", "acm", "s3", "cloudfront", "cloudtrail:trail"]
 
 
-def _full(items: list[dict] | None) -> dict[str, str]:
+def from_items(items: list[dict] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in (items or [])}
 
 
-def _plain(tags: dict[str, str]) -> dict[str, str]:
+def without_system(tags: dict[str, str]) -> dict[str, str]:
     """Without the ``aws:`` system tags (CloudFormation's, ``aws:createdBy``...)."""
     return {k: v for k, v in tags.items() if not k.lower().startswith("aws:")}
 
@@ -55,7 +55,7 @@ def walk(ctx: Context, region: str) -> dict[str, dict[str, str]]:
             ResourcesPerPage=100)
         for page in pages:
             for m in page.get("ResourceTagMappingList", []):
-                out[m["ResourceARN"]] = _full(m.get("Tags"))  # system tags kept: full_tags gives them
+                out[m["ResourceARN"]] = from_items(m.get("Tags"))  # system tags kept: full_tags gives them
         return out
 
     return ctx.memo(("tagging:get_resources", region), fetch)
@@ -69,20 +69,24 @@ def everything(ctx: Context) -> dict[str, dict[str, str]]:
     return out
 
 
+def _listed_as_ours(ctx: Context, arn: str, region: str) -> dict[str, str] | None:
+    """The walk's tags of ``arn`` (system tags included) when they show every tag of ours, else None."""
+    listed = walk(ctx, region).get(arn)
+    if listed is not None and all(listed.get(k) == v for k, v in ctx.tags.items()):
+        return listed
+    return None
+
+
 def tags(ctx: Context, arn: str, confirm: Callable[[str], dict[str, str]], region: str = INDEX_REGION) -> dict[str, str]:
     """A resource's tags (without ``aws:`` ones) from the index when it shows every tag of ours on
     it, else ``confirm(arn)`` (the service's own ListTags call): a foreign resource, one tagged
     moments ago, or one whose tags changed are always read from the service."""
-    listed = walk(ctx, region).get(arn)
-    if listed is not None and all(listed.get(k) == v for k, v in ctx.tags.items()):
-        return _plain(listed)
-    return confirm(arn)
+    listed = _listed_as_ours(ctx, arn, region)
+    return without_system(listed) if listed is not None else confirm(arn)
 
 
 def full_tags(ctx: Context, arn: str, confirm: Callable[[str], dict[str, str]],
               region: str = INDEX_REGION) -> dict[str, str]:
     """As ``tags``, system tags included (``confirm`` returns them too): what ownership reads."""
-    listed = walk(ctx, region).get(arn)
-    if listed is not None and all(listed.get(k) == v for k, v in ctx.tags.items()):
-        return dict(listed)
-    return confirm(arn)
+    listed = _listed_as_ours(ctx, arn, region)
+    return dict(listed) if listed is not None else confirm(arn)

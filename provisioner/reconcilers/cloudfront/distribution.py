@@ -166,7 +166,7 @@ class Distribution(Resource):
             for s in group:
                 # the tagging-API walk's tags when they show ours (system tags kept), else ListTagsForResource
                 items = tag_index.as_items(tag_index.full_tags(
-                    ctx, s["ARN"], lambda a: tag_index._full(self._all_tags(ctx, a))))
+                    ctx, s["ARN"], lambda a: tag_index.from_items(self._all_tags(ctx, a))))
                 if _tags_dict(items).get("provision:stack") == stack:
                     return s, items
                 if group is by_alias and theirs is None:

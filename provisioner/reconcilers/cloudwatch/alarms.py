@@ -90,7 +90,7 @@ class CloudWatchAlarm(Resource):
             return None
         arn = a["AlarmArn"]
         listed = ctx.memo(("cloudwatch:alarm_tags", ALARM_REGION), lambda: _tag_index(ctx)).get(arn)
-        tags = tag_index._plain(listed) if listed is not None else None
+        tags = tag_index.without_system(listed) if listed is not None else None
         system = own.system_tags(tag_index.as_items(listed or {}))
         if tags is None or any(tags.get(k) != v for k, v in ctx.tags.items()):
             # Not in the index, or different: confirm with the alarm itself (the index may lag).

@@ -101,7 +101,7 @@ class SnsTopic(Resource):
                 return None
             raise
         # from the tagging-API walk when it shows ours (the subscriptions tag included), else ListTagsForResource
-        full = tag_index.full_tags(ctx, arn, lambda a: tag_index._full(sns.list_tags_for_resource(ResourceArn=a).get("Tags")),
+        full = tag_index.full_tags(ctx, arn, lambda a: tag_index.from_items(sns.list_tags_for_resource(ResourceArn=a).get("Tags")),
                                    ALARM_REGION)
         tag_list = tag_index.as_items(full)
         all_tags = _tags(tag_list)

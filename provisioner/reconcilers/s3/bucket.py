@@ -145,7 +145,7 @@ class S3Bucket(Resource):
         with ThreadPoolExecutor(max_workers=len(_SUB_READS) + 1, thread_name_prefix="s3-read") as pool:
             # system tags kept: ownership names the CloudFormation stack of a foreign bucket
             tagged = pool.submit(tag_index.full_tags, ctx, self.spec.arn,
-                                 lambda _arn: tag_index._full((_get(s3, "tags", name) or {}).get("TagSet")), self.region)
+                                 lambda _arn: tag_index.from_items((_get(s3, "tags", name) or {}).get("TagSet")), self.region)
             got = dict(zip(_SUB_READS, pool.map(lambda what: _get(s3, what, name), _SUB_READS), strict=True))
         enc = got["encryption"]
         algo = None
