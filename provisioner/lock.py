@@ -287,11 +287,16 @@ def held(aws: Any, desired: Any, command: str, *, timeout: float = 0.0, force: b
         lk.release()
 
 
-def clear_if_dead(aws: Any, desired: Any) -> dict | None:
-    """A run with nothing to change takes no lock, but still clears one left by a crashed run on
-    this host (one read; a write only in that case) so the account converges. -> the dead holder."""
+def other_holder(aws: Any, desired: Any) -> dict | None:
+    """A run with nothing to change takes no lock. It still clears one left by a crashed run on this
+    host (one read; a write only in that case) so the account converges, and -> the holder's info
+    when another run holds it now: that run may still be changing things, so "no changes" would
+    be a snapshot of an apply half done (the caller then waits for the lock, or fails at once)."""
     lk = Lock(client_for(aws, desired), name_for(desired.stack.name), "apply")
-    return lk.broke if lk._break_if_dead() and lk.broke else None
+    if lk._break_if_dead():
+        return None
+    cur = lk.current()
+    return cur[1] if cur is not None else None
 
 
 def break_lock(client: Any, name: str) -> dict | None:
@@ -304,4 +309,4 @@ def break_lock(client: Any, name: str) -> dict | None:
     return cur[1]
 
 
-__all__ = ["Lock", "LockHeld", "held", "break_lock", "name_for", "client_for", "dead_here", "clear_if_dead", "PREFIX"]
+__all__ = ["Lock", "LockHeld", "held", "break_lock", "name_for", "client_for", "dead_here", "other_holder", "PREFIX"]

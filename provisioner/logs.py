@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import IO, Any
 
@@ -61,14 +62,23 @@ def configure(fmt: str = "console", level: int = logging.INFO, color: str = "aut
     )
 
 
+_write_lock = threading.Lock()
+
+
 class _StderrLogger:
-    """Writes to whatever sys.stderr is at call time (test runners swap it)."""
+    """Writes to whatever sys.stderr is at call time (test runners swap it).
+
+    One ``write`` of the whole line under a process-wide lock: the concurrent apply logs from
+    several threads, and ``print`` writes the text and its newline apart, so two threads' JSON
+    lines could otherwise share a line (cron and CI parse them one per line)."""
 
     def msg(self, message: str) -> None:
-        try:
-            print(message, file=sys.stderr, flush=True)
-        except ValueError:  # stderr closed (end of an in-process CLI run): drop the line
-            pass
+        with _write_lock:
+            try:
+                sys.stderr.write(message + "\n")
+                sys.stderr.flush()
+            except ValueError:  # stderr closed (end of an in-process CLI run): drop the line
+                pass
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 

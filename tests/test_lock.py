@@ -67,7 +67,9 @@ def _runs(seq):
 
 def test_second_apply_fails_at_once_naming_the_holder(fresh, tmp_path, desired_file, monkeypatch):
     server, inj = fresh
-    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "2")  # A holds the lock for a few seconds
+    # A holds the lock for 10 s or more: B (a new process, ~2 s to start on a loaded CI machine) reads
+    # it while A works. CI once saw A finish first with 2 s, and B then rightly found nothing to do.
+    monkeypatch.setenv("PROVISION_SANDBOX_DEPLOY_SECONDS", "10")
     (tmp_path / "desired_state.toml").write_text(desired_file.read_text())
     a = _start(server.url, tmp_path, "A")
     try:
@@ -85,9 +87,11 @@ def test_second_apply_fails_at_once_naming_the_holder(fresh, tmp_path, desired_f
     assert "locked by another run" in msg and f"@{socket.gethostname()}:{a.pid}" in msg, msg
     assert re.search(r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", msg) and "(apply)" in msg, msg
     assert "provision unlock --force" in msg and "Traceback" not in msg
-    # at the server: B wrote nothing at all (its one PutParameter failed: ParameterAlreadyExists)
-    b_writes = [r for r in inj.requests(client="B") if r.mutating]
-    assert [(str(r), r.status) for r in b_writes] == [("ssm:PutParameter", 400)]
+    # at the server: B wrote nothing at all. Its plan saw changes (A not done: its one PutParameter
+    # failed, ParameterAlreadyExists) or none (A waiting for the deploy: B only read the lock)
+    b_writes = [(str(r), r.status) for r in inj.requests(client="B") if r.mutating]
+    assert b_writes in ([("ssm:PutParameter", 400)], []), b_writes
+    assert "No changes" not in b.stdout, "a plan taken while another apply runs is not shown as final"
     assert _wait_for(lambda: not inventory(server.url)["lock_parameters"], 5), "A did not release the lock"
 
 
@@ -164,6 +168,30 @@ def test_a_dead_holder_on_this_host_is_broken_automatically(fresh, tmp_path, des
     assert [str(c) for c in again.calls if c.lock] == ["ssm:GetParameter"]
     assert not [x for x in inj.requests()[seen:] if x.mutating], [str(x) for x in inj.requests()[seen:]]
     assert not inventory(server.url)["lock_parameters"]
+
+
+def test_nothing_to_do_while_another_run_holds_the_lock_is_not_final(fresh, cli):
+    """A converged stack, and another live run's lock: that run may be changing things right now,
+    so "No changes" would be a snapshot of its apply half done. Apply fails at once naming it, or
+    with --lock-timeout waits for it and plans again (as Terraform's apply waits for the state lock)."""
+    server, _ = fresh
+    assert cli("apply", "--auto-approve").code == 0
+    foreign = {"holder": "ci@elsewhere:1", "host": "elsewhere", "pid": 1, "since": "2026-01-01T00:00:00Z",
+               "command": "apply"}
+    ssm = _ssm(server.url)
+    ssm.put_parameter(Name=LOCK, Value=json.dumps(foreign), Type="String")
+    r = cli("apply", "--auto-approve")
+    assert r.code == 1 and "locked by another run: ci@elsewhere:1 (apply)" in r.output, r.output
+    assert "No changes" not in r.output and r.mutating == []
+    assert [str(c) for c in r.calls if c.lock and c.mutating] == [], "the no-op path only reads the lock"
+
+    import threading
+
+    threading.Timer(1.0, lambda: ssm.delete_parameter(Name=LOCK)).start()  # that run ends
+    r = cli("apply", "--auto-approve", "--lock-timeout", "30")
+    assert r.code == 0, r.output
+    assert "Another run held the lock" in r.output and "No changes" in r.output and r.mutating == []
+    assert not inventory(server.url)["lock_parameters"], "our lock, taken after the wait, is released"
 
 
 def test_break_lock_flag_and_waiting_bound(fresh, cli):

@@ -215,14 +215,19 @@ def apply(
                     f"refusing to apply {plan_file}: it is stale; make a new plan.\n  " + "\n  ".join(moved))
             p = saved
         stack = ctx.desired.stack.name
-        _echo(render.plan_text(p, stack=stack, color=color_enabled()), color=color_enabled() or None)
+        busy = None  # nothing to do takes no lock (a crashed run's lock here is cleared), unless
+        if not p.has_changes and locked is None:  # another run holds it: its apply may be half done
+            from ..lock import other_holder
+
+            busy = other_holder(ctx.aws, ctx.desired)
+        if busy is None:  # else the plan is shown once that run is gone (or we fail at once)
+            _echo(render.plan_text(p, stack=stack, color=color_enabled()), color=color_enabled() or None)
         engine.refuse_blocked(ctx, p)  # before the lock and any other write
         if not p.has_changes:
-            if locked is None:  # nothing to do: no lock taken (a crashed run's lock here is cleared)
-                from ..lock import clear_if_dead
-
-                clear_if_dead(ctx.aws, ctx.desired)
-            return
+            if busy is None:
+                return
+            locked = held.enter_context(_locked(ctx, "apply", lock_timeout, break_lock))
+            locked.contended = True  # wait for it as for any apply, then plan again
         if saved is None:
             # Locked from here to the end. A run that changed things between our plan and the lock
             # is harmless: apply re-reads each resource right before writing and skips what matches.
