@@ -14,6 +14,7 @@ from typing import IO, Any, Callable, Iterator
 import structlog
 
 from . import ownership as own
+from .batching import Batches
 from .config import DesiredState
 from .errors import ProvisionError
 from .model import Resource, Unknown
@@ -67,6 +68,7 @@ class Context:
         self._cache: dict[Any, Any] = {}
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Any, threading.Lock] = {}
+        self.batches = Batches()  # writes that share one request (a Route53 change batch per zone)
 
     # -- AWS ---------------------------------------------------------------------------------
     def client(self, service: str, region: str | None = None) -> Any:

@@ -130,9 +130,16 @@ def test_apply_from_empty_issues_certificate_writes_records_then_plan_is_empty(a
 
     a = cli("apply", "--auto-approve")
     assert a.code == 0, a.output
-    # each record set created (CREATE) is first written to the ownership registry (an SSM parameter)
-    assert sorted(a.mutating) == ["acm:RequestCertificate"] + ["route53:ChangeResourceRecordSets"] * 4 + [
-        "ssm:PutParameter"] * 4
+    # each record set created (CREATE) is first written to the ownership registry (an SSM parameter);
+    # records of the zone ready together share one change batch: the validation CNAME comes after
+    # the certificate, the TXT and the two aliases (the distribution exists already) at the start
+    assert sorted(a.mutating) == ["acm:RequestCertificate"] + ["route53:ChangeResourceRecordSets"] * 2 + [
+        "ssm:PutParameter"] * 4, a.mutating
+    batches = [sorted(n for _a, n, _t in r53_changes(c)) for c in a.calls if c.operation == "ChangeResourceRecordSets"]
+    assert sorted(len(b) for b in batches) == [1, 3], batches
+    shared = [c for c in a.calls if c.operation == "ChangeResourceRecordSets" and len(r53_changes(c)) == 3]
+    assert sorted((t, n) for _a, n, t in r53_changes(shared[0])) == [
+        ("A", DOMAIN + "."), ("AAAA", DOMAIN + "."), ("TXT", "status.vantagecompute.ai.")]
     req = body([c for c in a.calls if c.operation == "RequestCertificate"][0])
     assert req["ValidationMethod"] == "DNS" and req["DomainName"] == DOMAIN and req["KeyAlgorithm"] == "RSA_2048"
     assert re.fullmatch(r"[0-9a-f]{32}", req["IdempotencyToken"])

@@ -546,6 +546,32 @@ def test_create_of_an_existing_record_is_invalid_change_batch(server):
     assert [s["ResourceRecords"] for s in sets if s["Type"] == "A"] == [[{"Value": "192.0.2.9"}]]
 
 
+def test_change_batch_value_characters_quota(server):
+    # AWS: a ChangeResourceRecordSets request holds at most 32,000 characters in all Value elements,
+    # each counted twice for an UPSERT (and 1,000 ResourceRecord elements, which moto checks itself)
+    # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests-changeresourcerecordsets
+    r53 = client(server, "route53")
+    zone = r53.create_hosted_zone(Name="quota.example", CallerReference="q")["HostedZone"]["Id"]
+
+    def txt(i: int, n: int) -> dict:
+        return {"Name": f"t{i}.quota.example", "Type": "TXT", "TTL": 60,
+                "ResourceRecords": [{"Value": '"' + "x" * 250 + '"'} for _ in range(n)]}
+
+    # 32 records of 4 x 252 characters = 32,256 characters: refused, and nothing is made
+    with pytest.raises(ClientError) as e:
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": txt(i, 4)} for i in range(32)]})
+    assert err(e)[0] == "InvalidChangeBatch"
+    assert not [s for s in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if s["Type"] == "TXT"]
+    # 16 x 4 x 252 = 16,128 characters: accepted as CREATE, refused as UPSERT (counted twice)
+    batch = [{"Action": "CREATE", "ResourceRecordSet": txt(i, 4)} for i in range(16)]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": batch})
+    with pytest.raises(ClientError) as e:
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            dict(b, Action="UPSERT") for b in batch]})
+    assert err(e)[0] == "InvalidChangeBatch"
+
+
 # ------------------------------------------------------------------ IAM
 
 

@@ -84,3 +84,55 @@ def test_one_failure_is_raised_as_it_is():
     with pytest.raises(RuntimeError, match="a broke"):
         scheduling.run([R("a"), R("b", ("a",))], steps(log, fail={"a"}), workers=2)
     assert ("start", "b") not in log.events
+
+
+class K(R):
+    def __init__(self, address: str, depends_on: tuple[str, ...] = (), key: str | None = None):
+        super().__init__(address, depends_on)
+        self.key = key
+
+
+def test_writes_ready_together_with_one_key_are_one_batch_and_their_settles_one_task():
+    """Route53 records of one zone ready together share one change batch (issue 21): here x and y
+    (key z) are ready after a; w has the key too but is ready at the start, so it goes alone."""
+    log = Log()
+    calls: list[tuple[str, ...]] = []
+    settle_threads: dict[str, str] = {}
+
+    def write(r: Resource) -> bool:
+        calls.append((r.address,))
+        return True
+
+    def write_batch(rs: list[Resource]) -> list[bool]:
+        calls.append(tuple(sorted(r.address for r in rs)))
+        return [True for _ in rs]
+
+    def settle(r: Resource) -> None:
+        settle_threads[r.address] = threading.current_thread().name
+        log.add("settled", r.address)
+
+    res = [K("a"), K("w", key="z"), K("x", ("a",), key="z"), K("y", ("a",), key="z"), K("v", ("a",))]
+    scheduling.run(res, scheduling.Steps(wanted=lambda r: True, write=write, settle=settle,
+                                         needs_settled=lambda r: (), batch_key=lambda r: getattr(r, "key", None),
+                                         write_batch=write_batch), workers=4)
+    assert sorted(calls) == [("a",), ("v",), ("w",), ("x", "y")]
+    assert {e[1] for e in log.events} == {"a", "v", "w", "x", "y"}
+    assert settle_threads["x"] == settle_threads["y"], "one settle task for the batch"
+
+
+def test_a_failed_batch_starts_no_new_write():
+    calls: list[str] = []
+
+    def write(r: Resource) -> bool:
+        calls.append(r.address)
+        return False
+
+    def write_batch(rs: list[Resource]) -> list[bool]:
+        raise RuntimeError("batch refused")
+
+    res = [K("x", key="z"), K("y", key="z"), K("after", ("x",))]
+    with pytest.raises(RuntimeError, match="batch refused"):
+        scheduling.run(res, scheduling.Steps(wanted=lambda r: True, write=write, settle=lambda r: None,
+                                             needs_settled=lambda r: (), batch_key=lambda r: getattr(r, "key", None),
+                                             write_batch=write_batch), workers=2)
+    assert calls == []

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import structlog
 
 from .. import ownership as own
+from ..batching import Batched
 from ..context import Context
 from ..errors import ProvisionError, StepError
 from ..model import (
@@ -87,7 +88,9 @@ class _Writes:
     def run(self) -> None:
         scheduling.run(self.ordered, scheduling.Steps(
             wanted=self.wanted, write=self.write, settle=self.settle,
-            needs_settled=lambda r: tuple(_step(self.ctx, r, "planning", lambda: r.needs_settled(self.ctx)))))
+            needs_settled=lambda r: tuple(_step(self.ctx, r, "planning", lambda: r.needs_settled(self.ctx))),
+            batch_key=lambda r: r.batch_key(self.ctx) if isinstance(r, Batched) else None,
+            write_batch=self.write_batch))
         # completion order varies between runs: report in dependency order
         rank = {r.address: i for i, r in enumerate(self.ordered)}
         self.result.done.sort(key=lambda d: rank.get(d[0], len(rank)))
@@ -112,6 +115,24 @@ class _Writes:
 
     def write(self, r: Resource) -> bool:
         """Write ``r`` if it differs (re-read right before); True when a write was made."""
+        then = self._write(r)
+        return then() if callable(then) else then
+
+    def write_batch(self, rs: list[Resource]) -> list[bool]:
+        """Write resources whose writes share one request (``batching``): each one's write queues
+        its part, one request carries them all, then each is read after its write as alone."""
+        with self.ctx.batches.collect() as queue:
+            thens = [self._write(r) for r in rs]
+            try:
+                queue.flush()
+            except Exception as e:  # noqa: BLE001 - one message shape, naming every resource of the request
+                labels = ", ".join(_label(r) for r, t in zip(rs, thens, strict=True) if callable(t))
+                raise StepError("writing", labels, e) from e
+        return [t() if callable(t) else t for t in thens]
+
+    def _write(self, r: Resource) -> bool | Callable[[], bool]:
+        """The write of ``r`` up to its request: -> the result (nothing written), or what follows
+        the request (recording it, the read after the write), called once the request is sent."""
         ctx, result = self.ctx, self.result
         for e in self.expanders:  # expand before the switch
             if r.address in e.expand_before:
@@ -149,6 +170,11 @@ class _Writes:
             log.info("updating", resource=r.address, fields=[f.path for f in fields])
             _step(ctx, r, "updating", lambda: r.update(ctx, desired, live, fields))
             action = ADOPT if adopting else UPDATE
+        return functools.partial(self._after, r, action, desired)
+
+    def _after(self, r: Resource, action: str, desired: dict) -> bool:
+        """After ``r``'s write request: record it, read it back (fresh outputs for dependents)."""
+        ctx, result = self.ctx, self.result
         self._done(r, action)
         ctx.forget()
         _step(ctx, r, "reading", lambda: _read_one(ctx, r))  # read-after-write: fresh outputs for dependents

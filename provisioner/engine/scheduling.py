@@ -3,7 +3,9 @@
 A resource's write starts once the writes of its ``depends_on`` are done (and read after) and the
 settles its ``needs_settled`` names are done; a write that left something pending gets a settle
 task of its own, at once. Of the writes ready together, the ones more writes wait for start first.
-Everything runs in one bounded pool (``PROVISION_APPLY_WORKERS``); the
+Writes ready together with the same ``batch_key`` (Route53 records of
+one zone) are one task, ``write_batch``, and their settles one task after it (one INSYNC wait for
+one change batch). Everything runs in one bounded pool (``PROVISION_APPLY_WORKERS``); the
 run ends when every write and every settle it started has finished. After a failure no new write
 starts; what is in flight (writes and their settles) finishes, then one error lists every failure.
 """
@@ -14,7 +16,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
-from typing import Callable
+from typing import Callable, Hashable
 
 from ..errors import ProvisionError
 from ..model import Resource
@@ -40,6 +42,10 @@ class Steps:
     write: Callable[[Resource], bool]  # in the pool; True when it left something to settle
     settle: Callable[[Resource], None]  # in the pool
     needs_settled: Callable[[Resource], tuple[str, ...]]  # (main thread, before its write starts)
+    #: writes ready together with one key (not None) are written by one ``write_batch`` call
+    batch_key: Callable[[Resource], Hashable | None] = lambda r: None
+    #: in the pool: -> for each resource, True when it left something to settle
+    write_batch: Callable[[list[Resource]], list[bool]] | None = None
 
 
 def run(resources: list[Resource], steps: Steps, workers: int | None = None) -> None:
@@ -68,14 +74,36 @@ def run(resources: list[Resource], steps: Steps, workers: int | None = None) -> 
     settling: set[str] = set()  # settles submitted and not finished
     parked: dict[str, set[str]] = {}  # ready writes -> the settles they still wait for
     with ThreadPoolExecutor(max_workers=workers or APPLY_WORKERS, thread_name_prefix="apply") as pool:
-        running: dict[Future, tuple[str, str]] = {}
+        running: dict[Future, tuple[str, tuple[str, ...]]] = {}
 
-        def submit(kind: str, addr: str) -> None:
-            fn = steps.write if kind == WRITE else steps.settle
-            running[pool.submit(fn, by_addr[addr])] = (kind, addr)
+        def write(addrs: tuple[str, ...]) -> list[bool]:
+            rs = [by_addr[a] for a in addrs]
+            if len(rs) == 1 or steps.write_batch is None:
+                return [steps.write(r) for r in rs]
+            return steps.write_batch(rs)
+
+        def settle(addrs: tuple[str, ...]) -> None:
+            for a in addrs:
+                steps.settle(by_addr[a])
+
+        def launch(addrs: list[str]) -> None:
+            """Submit these writes: one task per batch key, one per address without a key."""
+            if errors:  # after a failure no new write starts
+                return
+            groups: dict[Hashable, list[str]] = {}
+            for addr in addrs:
+                try:
+                    key = steps.batch_key(by_addr[addr])
+                except Exception as e:  # noqa: BLE001 - reported with the others
+                    errors.append(e)
+                    return
+                groups.setdefault(("batch", key) if key is not None else ("one", addr), []).append(addr)
+            for group in groups.values():
+                running[pool.submit(write, tuple(group))] = (WRITE, tuple(group))
 
         def start_ready() -> None:
             ready = sorted(ts.get_ready(), key=priority)
+            now: list[str] = []
             while ready and not errors:
                 addr = ready.pop(0)
                 r = by_addr[addr]
@@ -87,33 +115,38 @@ def run(resources: list[Resource], steps: Steps, workers: int | None = None) -> 
                     need = set(steps.needs_settled(r)) & settling
                 except Exception as e:  # noqa: BLE001 - reported with the others
                     errors.append(e)
-                    return
+                    break
                 if need:
                     parked[addr] = need
                 else:
-                    submit(WRITE, addr)
+                    now.append(addr)
+            launch(now)
 
         start_ready()
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in done:
-                kind, addr = running.pop(f)
+                kind, addrs = running.pop(f)
                 exc = f.exception()
                 if exc is not None:
                     errors.append(exc)
                     continue
                 if kind == WRITE:
-                    if f.result():
-                        settling.add(addr)
-                        submit(SETTLE, addr)  # at once, before any dependent is looked at
-                    ts.done(addr)
+                    pending = tuple(a for a, left in zip(addrs, f.result(), strict=True) if left)
+                    if pending:  # at once, before any dependent is looked at
+                        settling.update(pending)
+                        running[pool.submit(settle, pending)] = (SETTLE, pending)
+                    for a in addrs:
+                        ts.done(a)
                     continue
-                settling.discard(addr)
+                settling.difference_update(addrs)
+                released = []
                 for waiting, need in list(parked.items()):
-                    need.discard(addr)
+                    need.difference_update(addrs)
                     if not need and not errors:
                         del parked[waiting]
-                        submit(WRITE, waiting)
+                        released.append(waiting)
+                launch(released)
             if not errors:
                 start_ready()
     if len(errors) == 1:

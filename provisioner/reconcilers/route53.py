@@ -16,7 +16,8 @@ Ownership: records take no tags, so a record set is ours when the stack's owners
 (``_registry``: an SSM parameter) names its (zone, name, type). A record that exists and is not
 registered is foreign: never UPSERTed over. A missing record is made with CREATE (registered
 first), which AWS refuses if someone made that record meanwhile; only records we own (or adopt,
-which registers them) are changed with UPSERT. One change batch per resource, retried on
+which registers them) are changed with UPSERT. The records of one zone written together share one
+change batch (``batching``: the A and AAAA aliases, one INSYNC wait), retried on
 ``PriorRequestNotComplete``; ``settle`` waits until it is INSYNC (a task of its own: dependents
 need only the write). Destroy deletes only the validation and
 alias records we own, with their exact current values, then drops them from the registry.
@@ -25,8 +26,7 @@ alias records we own, with their exact current values, then drops them from the 
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
-import re
+import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -34,11 +34,13 @@ from botocore.exceptions import ClientError
 from .. import ownership as own
 from .. import retry
 from ..aws import error_code
+from ..batching import Batched
 from ..config import DesiredState, Record
 from ..context import Context
 from ..errors import PreconditionError
 from ..model import FieldChange, Resource, Unknown, diff_fields
 from . import _registry as registry
+from .route53_values import _exact, _norm_value, _show, _to_aws, fqdn, normalise
 
 ZONE = "route53_zone.main"
 CERT = "acm_certificate.cdn"
@@ -46,82 +48,24 @@ DISTRIBUTION = "cloudfront_distribution.cdn"
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed hosted zone id of every CloudFront alias target
 INSYNC_TIMEOUT = 600
 
-_ESCAPE = re.compile(r"\\(\d{3})")
+#: ChangeResourceRecordSets quotas (Route 53 Developer Guide, "Quotas" > "Limits on API requests":
+#: at most 1,000 ResourceRecord elements and 32,000 characters in all Value elements per request,
+#: each counted twice for an UPSERT); a shared batch is split before it would pass them
+MAX_RECORDS, MAX_VALUE_CHARS = 1000, 32000
 
 
-def fqdn(name: str) -> str:
-    """Route53's canonical record name: lowercase, trailing dot, octal escapes (``\\052``) decoded."""
-    n = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name).lower()
-    return n if n.endswith(".") else n + "."
+def fits_one_request(changes: list[dict]) -> bool:
+    records = chars = 0
+    for ch in changes:
+        k = 2 if ch.get("Action") == "UPSERT" else 1
+        values = [r["Value"] for r in ch["ResourceRecordSet"].get("ResourceRecords") or []]
+        records += k * len(values)
+        chars += k * sum(len(v) for v in values)
+    return records <= MAX_RECORDS and chars <= MAX_VALUE_CHARS
 
 
-def _show(name: str) -> str:
-    return name.rstrip(".")
-
-
-TXT_STRING_MAX = 255  # characters in one TXT character-string (Route 53 / RFC 1035)
-
-
-def txt_value(value: str) -> str:
-    """A TXT/SPF value the way Route 53 stores it: one or more double-quoted strings of at most 255
-    characters ("Value should be enclosed in quotation marks" otherwise; docs/aws-behaviour.md).
-    A value already quoted is taken as written; plain text is quoted (``\\`` and ``"`` escaped) and
-    split into 255-character strings, so ``v=spf1 -all`` and ``"v=spf1 -all"`` are the same record."""
-    if value.lstrip().startswith('"'):
-        return value.strip()
-    chunks = [value[i:i + TXT_STRING_MAX] for i in range(0, len(value), TXT_STRING_MAX)] or [""]
-    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
-
-
-def _norm_value(rtype: str, value: str) -> str:
-    if rtype in ("CNAME", "NS"):
-        return fqdn(value)
-    if rtype in ("TXT", "SPF"):
-        return txt_value(value)
-    if rtype in ("A", "AAAA"):
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            return value
-    return value
-
-
-def normalise(rrset: dict) -> dict:
-    """A live record set in the shape desired values use."""
-    alias = rrset.get("AliasTarget")
-    if alias:  # an alias carries no TTL of its own (the sandbox echoes "TTL": 0): ignored
-        return {"alias": {
-            "dns_name": fqdn(alias["DNSName"]),
-            "hosted_zone_id": alias["HostedZoneId"].split("/")[-1],
-            "evaluate_target_health": bool(alias.get("EvaluateTargetHealth", False)),
-        }}
-    rtype = rrset["Type"]
-    return {"ttl": rrset.get("TTL"),
-            "values": sorted(_norm_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", []))}
-
-
-def _to_aws(name: str, rtype: str, value: dict) -> dict:
-    rr: dict[str, Any] = {"Name": name, "Type": rtype}
-    if "alias" in value:
-        a = value["alias"]
-        rr["AliasTarget"] = {"HostedZoneId": a["hosted_zone_id"], "DNSName": a["dns_name"],
-                             "EvaluateTargetHealth": a["evaluate_target_health"]}
-    else:
-        rr["TTL"] = value["ttl"]
-        rr["ResourceRecords"] = [{"Value": v} for v in value["values"]]
-    return rr
-
-
-def _exact(rrset: dict) -> dict:
-    """The record set as it is live, for a DELETE (which must match exactly)."""
-    rr = {k: rrset[k] for k in ("Name", "Type", "SetIdentifier") if k in rrset}
-    if rrset.get("AliasTarget"):
-        rr["AliasTarget"] = rrset["AliasTarget"]
-    else:
-        rr["TTL"] = rrset["TTL"]
-        rr["ResourceRecords"] = rrset.get("ResourceRecords", [])
-    return rr
-
+_insync: set[str] = set()  # change ids seen INSYNC (globally unique): a batch shared by two resources is waited for once
+_insync_lock = threading.Lock()
 
 def zone_records(ctx: Context, zone_id: str) -> dict[tuple[str, str], dict]:
     """Every simple record set in the zone by (name, type): one paginated listing per step."""
@@ -206,7 +150,7 @@ class HostedZone(Resource):
         return {"id": live["id"], "name": live["name"]}
 
 
-class RecordSet(Resource):
+class RecordSet(Batched, Resource):
     """Records of one type in the zone, by name: desired ``{"records": {name: value}}``."""
 
     service = "Route53 record"
@@ -241,15 +185,27 @@ class RecordSet(Resource):
         found = {_show(n): normalise(sets[(n, self.rtype)]) for n in names if (n, self.rtype) in sets}
         return {"records": found} if found or self.report_missing_names else None
 
-    def _change(self, ctx: Context, changes: list[dict]) -> None:
+    def batch_key(self, ctx: Context) -> tuple[str, str] | None:
+        """Changes of one zone that are ready together go in one batch (the A and AAAA aliases)."""
+        zone_id = self._zone_id(ctx)
+        return None if isinstance(zone_id, Unknown) else ("route53", zone_id)
+
+    def _change(self, ctx: Context, changes: list[dict], failed: Any = None) -> None:
+        """Submit ``changes`` (with those of the other records written beside it, ``ctx.batches``)."""
         if not changes:
             return
         r53 = ctx.client("route53")
         zone_id = self._zone_id(ctx)
-        batch = {"Comment": f"provision {ctx.desired.stack.name}: {self.address}", "Changes": changes}
-        resp = retry.call("route53_prior_request",
-                          lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch))
-        self._pending().append(resp["ChangeInfo"]["Id"])  # INSYNC: waited for by settle()
+        stack = ctx.desired.stack.name
+
+        def send(items: list[dict], labels: list[str]) -> dict:
+            batch = {"Comment": f"provision {stack}: {', '.join(labels)}"[:256], "Changes": items}
+            return retry.call("route53_prior_request",
+                              lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch))
+
+        ctx.batches.send(("route53", zone_id), changes, send, label=self.address, failed=failed or (lambda e: False),
+                         fits=fits_one_request,
+                         sent=lambda resp: self._pending().append(resp["ChangeInfo"]["Id"]))  # INSYNC: settle()
 
     def _pending(self) -> list[str]:
         """The change ids this resource submitted and has not yet seen INSYNC."""
@@ -257,11 +213,17 @@ class RecordSet(Resource):
 
     def settle(self, ctx: Context) -> None:
         """Wait until every change batch this resource submitted is INSYNC (also with --no-wait:
-        a change is INSYNC within a minute, and today's semantics keep it)."""
+        a change is INSYNC within a minute, and today's semantics keep it). A batch shared with
+        another record (written beside it) and already seen INSYNC is not polled again."""
         r53, pending = ctx.client("route53"), self._pending()
         while pending:
-            ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
-                         delay=5, timeout=INSYNC_TIMEOUT, Id=pending[0])
+            with _insync_lock:
+                seen = pending[0] in _insync
+            if not seen:
+                ctx.wait_for(f"Route53 change ({self.address})", r53, "resource_record_sets_changed",
+                             delay=5, timeout=INSYNC_TIMEOUT, Id=pending[0])
+                with _insync_lock:
+                    _insync.add(pending[0])
             pending.pop(0)
 
     # -- ownership: the registry ----------------------------------------------------------------
@@ -296,13 +258,10 @@ class RecordSet(Resource):
                 batch.append({"Action": "UPSERT", "ResourceRecordSet": _to_aws(fqdn(name), self.rtype, value)})
         if new:  # write-ahead: a crash after this leaves a registered absent record, created next run
             registry.register(ctx, [self._key(ctx, n) for n in new])
-        try:
-            self._change(ctx, batch)
-        except ClientError as e:
-            # A CREATE whose response was lost is retried and answered "already exists": fine when
-            # every record of the (atomic) batch is now exactly what we sent; anything else is not ours.
-            if error_code(e) != "InvalidChangeBatch" or "already exists" not in str(e) or not self._landed(ctx, desired):
-                raise
+        # A CREATE whose response was lost is retried and answered "already exists": fine when every
+        # record of the (atomic) batch is now exactly what was sent; anything else is not ours.
+        self._change(ctx, batch, failed=lambda e: isinstance(e, ClientError) and error_code(e) == "InvalidChangeBatch"
+                     and "already exists" in str(e) and self._landed(ctx, desired))
 
     def _landed(self, ctx: Context, desired: dict) -> bool:
         ctx.forget()
