@@ -89,9 +89,11 @@ POLICIES: dict[str, Policy] = {
         Policy("acm_records_pending", frozenset({"ValidationRecordsPending", "ResourceNotFoundException"}),
                max_seconds=120, first_wait=1, max_wait=5),
         # ACM: a certificate still listed InUseBy a distribution that is gone (the reference clears
-        # minutes later; Terraform retries ResourceInUseException on delete for 10 minutes).
+        # minutes later; Terraform retries ResourceInUseException on delete for 10 minutes). Each
+        # retry is one DescribeCertificate: first soon, then every 10 s at most, so a release is
+        # seen within seconds (issue 21; a first wait of 5 s was most of a sandbox destroy's time).
         Policy("acm_in_use", frozenset({"ResourceInUseException", "CertificateStillInUse"}), max_seconds=900,
-               first_wait=5, max_wait=30),
+               first_wait=0.5, max_wait=10),
         # SSM Parameter Store: PutParameter answers TooManyUpdates ("There are concurrent updates for a
         # resource that supports one update at a time", PutParameter API reference) while another
         # write to the same parameter is in flight; botocore's standard mode does not retry it.

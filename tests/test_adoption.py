@@ -163,6 +163,8 @@ def test_adopting_the_live_stack_with_its_own_settings_converges_with_no_downtim
         assert f"  > {addr}  will be adopted" in r.stdout, addr
     # CDK's DefaultPolicy: UNEXPECTED on the adopted role (issue 18), removed once ours is in place
     assert "- inline_policies[GitHubActionsRoleDefaultPolicyDFB7F1B3] = " in r.stdout
+    # the CDK-named OAC is renamed to the stack's name when adopted: the plan says so
+    assert f'~ name: "{ls.OAC_NAME}" -> "{LIVE_STACK}-buildcache"' in r.stdout, r.stdout
     assert live.writes() == []
 
     r = live.run("apply", "--auto-approve", "-f", str(ls.LIVE_TOML), "--adopt", "*", "--log-format", "json")

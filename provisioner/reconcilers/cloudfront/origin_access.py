@@ -143,6 +143,8 @@ class OriginAccessControl(Resource):
 
     def desired(self, ctx: Context) -> dict:
         return {
+            # compared: adopting the CDK stack's OAC renames it, and the plan says so
+            "name": self.name(ctx),
             "description": f"S3 origin {ctx.desired.buildcache.name} ({_marker(ctx)})",
             "signing_protocol": "sigv4",
             "signing_behavior": "always",
