@@ -187,8 +187,18 @@ def test_nothing_to_do_while_another_run_holds_the_lock_is_not_final(fresh, cli)
 
     import threading
 
-    threading.Timer(1.0, lambda: ssm.delete_parameter(Name=LOCK)).start()  # that run ends
-    r = cli("apply", "--auto-approve", "--lock-timeout", "30")
+    from provisioner.aws import observe_calls
+
+    ended = threading.Event()
+
+    def end_that_run_once_we_saw_it(call) -> None:  # not on a timer: a slow start would miss it
+        if call.lock and call.operation == "GetParameter" and not ended.is_set():
+            ended.set()
+            threading.Timer(0.5, lambda: ssm.delete_parameter(Name=LOCK)).start()
+
+    with observe_calls(end_that_run_once_we_saw_it):
+        r = cli("apply", "--auto-approve", "--lock-timeout", "30")
+    assert ended.is_set()
     assert r.code == 0, r.output
     assert "Another run held the lock" in r.output and "No changes" in r.output and r.mutating == []
     assert not inventory(server.url)["lock_parameters"], "our lock, taken after the wait, is released"
