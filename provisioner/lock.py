@@ -141,6 +141,7 @@ class Lock:
         self.value = json.dumps(self.info, sort_keys=True)
         self.held = False
         self.broke: dict | None = None  # the stale holder we broke, if any
+        self.holder: dict | None = None  # the live holder _break_if_dead last saw, if any
 
     def _try(self) -> bool:
         def put() -> None:
@@ -182,6 +183,7 @@ class Lock:
                 return True
             value, info = cur
             if not dead_here(info):
+                self.holder = info  # alive (or on another host): what other_holder() reports
                 return False
             log.warning("breaking a stale lock: its process is gone", lock=self.name, holder=info.get("holder"),
                         since=info.get("since"))
@@ -293,10 +295,7 @@ def other_holder(aws: Any, desired: Any) -> dict | None:
     when another run holds it now: that run may still be changing things, so "no changes" would
     be a snapshot of an apply half done (the caller then waits for the lock, or fails at once)."""
     lk = Lock(client_for(aws, desired), name_for(desired.stack.name), "apply")
-    if lk._break_if_dead():
-        return None
-    cur = lk.current()
-    return cur[1] if cur is not None else None
+    return None if lk._break_if_dead() else lk.holder
 
 
 def break_lock(client: Any, name: str) -> dict | None:

@@ -8,13 +8,9 @@ id PENDING then INSYNC), so one INSYNC wait covers every record in it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
-
-def _changes(call) -> list[tuple[str, str, str]]:
-    xml = call.params["body"].decode()
-    return re.findall(r"<Change><Action>(\w+)</Action><ResourceRecordSet><Name>([^<]+)</Name><Type>(\w+)</Type>", xml)
+from tests.test_acm_route53 import r53_changes as _changes
 
 
 def test_alias_records_share_one_batch_and_one_insync_wait(aws_env, cli):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from typing import Any
+from typing import Callable
 
 from botocore.exceptions import ClientError
 
@@ -190,21 +190,21 @@ class RecordSet(Batched, Resource):
         zone_id = self._zone_id(ctx)
         return None if isinstance(zone_id, Unknown) else ("route53", zone_id)
 
-    def _change(self, ctx: Context, changes: list[dict], failed: Any = None) -> None:
+    def _change(self, ctx: Context, changes: list[dict], failed: Callable[[BaseException], bool] | None = None) -> None:
         """Submit ``changes`` (with those of the other records written beside it, ``ctx.batches``)."""
         if not changes:
             return
         r53 = ctx.client("route53")
         zone_id = self._zone_id(ctx)
         stack = ctx.desired.stack.name
+        extra = {"failed": failed} if failed is not None else {}
 
         def send(items: list[dict], labels: list[str]) -> dict:
             batch = {"Comment": f"provision {stack}: {', '.join(labels)}"[:256], "Changes": items}
             return retry.call("route53_prior_request",
                               lambda: r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch))
 
-        ctx.batches.send(("route53", zone_id), changes, send, label=self.address, failed=failed or (lambda e: False),
-                         fits=fits_one_request,
+        ctx.batches.send(self.batch_key(ctx), changes, send, label=self.address, fits=fits_one_request, **extra,
                          sent=lambda resp: self._pending().append(resp["ChangeInfo"]["Id"]))  # INSYNC: settle()
 
     def _pending(self) -> list[str]:
