@@ -71,12 +71,12 @@ def test_sandbox_list_certificates_can_lag_behind_a_request(aws_env, monkeypatch
     new certificate can be retrieved; ListCertificates is an index that may show it later still
     (Terraform's certificate.go keeps RequestCertificate's ARN and never lists)."""
     monkeypatch.setenv("PROVISION_SANDBOX_ACM_VISIBLE_SECONDS", "0")
-    monkeypatch.setenv("PROVISION_SANDBOX_ACM_LIST_SECONDS", "0.5")
+    monkeypatch.setenv("PROVISION_SANDBOX_ACM_LIST_SECONDS", "1.5")  # wide: a loaded CI machine is slow
     acm = aws_env.client("acm")
     arn = acm.request_certificate(DomainName="l.example.com", ValidationMethod="DNS")["CertificateArn"]
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["CertificateArn"] == arn
     assert acm.list_certificates()["CertificateSummaryList"] == []
-    time.sleep(0.55)
+    time.sleep(1.55)
     assert [s["CertificateArn"] for s in acm.list_certificates()["CertificateSummaryList"]] == [arn]
 
 
@@ -113,16 +113,17 @@ def test_sandbox_iam_is_eventually_consistent(aws_env, monkeypatch):
     are replicated and "not always immediately visible"; Terraform reads new roles/providers with
     RetryWhenNewResourceNotFound, waits for GetRole's Arn to stop being the unique id
     (waitRoleARNIsNotUniqueID) and retries DeleteRole on DeleteConflict."""
+    W, W_PAST = "1.0", 1.02  # each window; a sleep that ends it
     for k in ("VISIBLE", "ARN", "DELETE_CONFLICT"):
-        monkeypatch.setenv(f"PROVISION_SANDBOX_IAM_{k}_SECONDS", "0.3")
+        monkeypatch.setenv(f"PROVISION_SANDBOX_IAM_{k}_SECONDS", W)  # wide: a loaded CI machine is slow
     iam = aws_env.client("iam")
     made = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]
     with pytest.raises(ClientError) as e:
         iam.get_role(RoleName="r")
     assert _code(e.value) == "NoSuchEntity"
-    time.sleep(0.32)
+    time.sleep(W_PAST)
     assert iam.get_role(RoleName="r")["Role"]["Arn"] == made["RoleId"]  # the unique id, not an ARN
-    time.sleep(0.3)
+    time.sleep(W_PAST)
     assert iam.get_role(RoleName="r")["Role"]["Arn"] == made["Arn"]
     iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=POLICY)
     with pytest.raises(ClientError) as e:
@@ -132,7 +133,7 @@ def test_sandbox_iam_is_eventually_consistent(aws_env, monkeypatch):
     with pytest.raises(ClientError) as e:
         iam.delete_role(RoleName="r")
     assert _code(e.value) == "DeleteConflict"
-    time.sleep(0.32)
+    time.sleep(W_PAST)
     iam.delete_role(RoleName="r")
 
     arn = iam.create_open_id_connect_provider(Url="https://oidc.example.com", ClientIDList=["a"],
@@ -141,7 +142,7 @@ def test_sandbox_iam_is_eventually_consistent(aws_env, monkeypatch):
     with pytest.raises(ClientError) as e:
         iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert _code(e.value) == "NoSuchEntity"
-    time.sleep(0.32)
+    time.sleep(W_PAST)
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": arn}]
 
 
@@ -224,13 +225,13 @@ def test_create_role_retries_concurrent_modification(desired_file, monkeypatch):
 def test_sandbox_put_parameter_too_many_updates(aws_env, monkeypatch):
     """API_PutParameter.html, Errors: TooManyUpdates, "There are concurrent updates for a resource that
     supports one update at a time"."""
-    monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
+    monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "1.0")  # wide: the 2nd write must land inside it
     ssm = aws_env.client("ssm")
     ssm.put_parameter(Name="/x/y", Value="1", Type="String")
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name="/x/y", Value="2", Type="String", Overwrite=False)
     assert _code(e.value) == "TooManyUpdates"
-    time.sleep(0.32)
+    time.sleep(1.02)
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name="/x/y", Value="2", Type="String", Overwrite=False)
     assert _code(e.value) == "ParameterAlreadyExists"
@@ -240,7 +241,9 @@ def test_lock_contention_during_another_write_is_reported_as_held(aws_env, monke
     """Another run just took the lock: our create-if-absent may meet TooManyUpdates first. Without the
     fix that is 'taking the apply lock: TooManyUpdates'; with it, the lock is reported as held."""
     monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
-    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.03")  # ssm_concurrent_update: 30 s bound -> 0.9 s
+    # ssm_concurrent_update: 30 s bound -> 6 s, 20 times the window, so a stalled CI machine still
+    # retries past the window (0.9 s once ran out inside it under load)
+    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.2")
     name = lock.name_for("sweep")
     ours, theirs = Aws(region="us-east-1").client("ssm"), aws_env.client("ssm")
     for c in (ours, theirs):  # warm both clients so the two writes meet inside the window
@@ -255,7 +258,7 @@ def test_lock_contention_during_another_write_is_reported_as_held(aws_env, monke
 
 def test_lock_taken_again_right_after_release(aws_env, monkeypatch):
     monkeypatch.setenv("PROVISION_SANDBOX_SSM_UPDATE_SECONDS", "0.3")
-    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.03")
+    monkeypatch.setenv("PROVISION_RETRY_SCALE", "0.2")  # 6 s bound: see the test above
     ssm = Aws(region="us-east-1").client("ssm")
     name = lock.name_for("sweep")
     first = lock.Lock(ssm, name, "apply").acquire(0)

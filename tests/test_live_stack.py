@@ -250,7 +250,8 @@ def test_each_live_setting_drifts_and_is_repaired_with_only_the_calls_it_needs(a
 
 
 def test_destroy_deletes_our_policies_after_the_distribution_and_never_the_managed_one(aws_env, cli, live):
-    assert cli("apply", "--auto-approve", file=live).code == 0
+    r = cli("apply", "--auto-approve", file=live)
+    assert r.code == 0, r.output
     r = cli("destroy", "--force", file=live)
     assert r.code == 0, r.output
     cf_deletes = [m for m in r.mutating if m.startswith("cloudfront:Delete")]
