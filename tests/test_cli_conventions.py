@@ -254,8 +254,11 @@ def test_help_shows_clear_metavars_and_environment_defaults():
 
 
 def test_shell_completion_completes_commands_and_options(tmp_path):
-    # a child process, as a shell runs it (in-process, typer's completion state depends on what ran before)
-    script = child("--show-completion", "bash", cwd=tmp_path)
+    # a child process of a bash, as an operator runs it: --show-completion detects the shell from the
+    # parent processes (shellingham), and a test run with no shell above it (a detached CI job) has none.
+    # In-process, typer's completion state depends on what ran before.
+    script = subprocess.run(["bash", "-c", '"$0" -m provisioner --show-completion; exit $?', sys.executable],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert script.returncode == 0 and "_PROVISION_COMPLETE=complete_bash" in script.stdout, script.stderr
     env = {**os.environ, "_PROVISION_COMPLETE": "complete_bash", "COMP_WORDS": "provision dr", "COMP_CWORD": "1"}
     r = child(env=env, cwd=tmp_path)
