@@ -79,17 +79,23 @@ def test_sigkill_after_every_mutating_call_then_rerun_converges(faulty_server, t
     start = time.monotonic()
     for k in range(1, n + 1):
         _fresh(server, inj)
+        t0 = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         inj.kill_after(k, proc.pid)
         out, err = proc.communicate(timeout=120)
+        t1 = time.monotonic()
         killed = inj.killed_at
         if proc.returncode != -9 or killed is None:
             failures.append(f"k={k}: not killed (exit {proc.returncode}): {err[-300:]}")
             continue
         code, output = _in_process("apply", "--auto-approve", "-f", str(desired_file))
+        t2 = time.monotonic()
         plan_code, plan_out = _in_process("plan", "-f", str(desired_file))
+        t3 = time.monotonic()
         inv = inventory(server.url)
-        report.append(f"k={k:2d} killed after {killed}: re-run exit {code}, plan exit {plan_code}")
+        report.append(f"k={k:2d} killed after {killed}: re-run exit {code}, plan exit {plan_code} "
+                      f"(killed run {t1 - t0:.1f}s, re-run {t2 - t1:.1f}s, plan {t3 - t2:.1f}s, "
+                      f"check {time.monotonic() - t3:.1f}s)")
         if code != 0:
             failures.append(f"k={k} ({killed}): re-run apply exit {code}: {output[-400:]}")
         if plan_code != 0:
