@@ -35,9 +35,14 @@ def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, list(args), prog_name="provision", env=env, catch_exceptions=False)
 
 
-def child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "provisioner", *args], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=cwd)
+def child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
+          under_bash: bool = False) -> subprocess.CompletedProcess:
+    """``python -m provisioner ARGS`` as a child process; ``under_bash``: as a child of a bash (a parent
+    shell that is not replaced by the command: ``; exit $?`` keeps bash from exec'ing it)."""
+    cmd = [sys.executable, "-m", "provisioner", *args]
+    if under_bash:
+        cmd = ["bash", "-c", '"$@"; exit $?', "bash", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
 
 
 # --- exit codes --------------------------------------------------------------------------------------
@@ -257,8 +262,7 @@ def test_shell_completion_completes_commands_and_options(tmp_path):
     # a child process of a bash, as an operator runs it: --show-completion detects the shell from the
     # parent processes (shellingham), and a test run with no shell above it (a detached CI job) has none.
     # In-process, typer's completion state depends on what ran before.
-    script = subprocess.run(["bash", "-c", '"$0" -m provisioner --show-completion; exit $?', sys.executable],
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    script = child("--show-completion", cwd=tmp_path, under_bash=True)
     assert script.returncode == 0 and "_PROVISION_COMPLETE=complete_bash" in script.stdout, script.stderr
     env = {**os.environ, "_PROVISION_COMPLETE": "complete_bash", "COMP_WORDS": "provision dr", "COMP_CWORD": "1"}
     r = child(env=env, cwd=tmp_path)
